@@ -1,0 +1,23 @@
+export { xn, type ExecNode, type ExecNodeOptions, type CallOptions } from "./src/trace/exec-node.js";
+export { dag, DAG, type DagOptions, type NodeInfo, type BehaviorName } from "./src/trace/dag.js";
+export { ops, and_, or_, not_ } from "./src/trace/ops.js";
+export type { Traced, TracedValue, Traceable, Resolved } from "./src/trace/traced.js";
+export {
+  cfg,
+  Resource,
+  type TawaziConfig,
+  type ResourceKind,
+  type EngineKind,
+  type OutsideDagBehavior,
+} from "./src/config.js";
+export { engineInfo, type EngineInfo } from "./src/engine/select.js";
+export {
+  TawaziError,
+  TawaziUsageError,
+  TawaziTypeError,
+  TawaziCycleError,
+  TawaziCacheError,
+  TawaziTimeoutError,
+  errorCodes,
+  type TawaziErrorCode,
+} from "./src/errors.js";

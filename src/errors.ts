@@ -1,0 +1,97 @@
+/**
+ * The error registry: every error tawazi raises is one of these classes, and each class has
+ * one stable `code`. Tests and callers check `code` or the class, never the wording.
+ *
+ * Errors thrown by a node's own function are not wrapped: they reach the caller as the same
+ * object, with the node id attached as `tawaziNode`.
+ */
+
+export const errorCodes = {
+  TawaziError: "ERR_TAWAZI",
+  TawaziUsageError: "ERR_TAWAZI_USAGE",
+  TawaziTypeError: "ERR_TAWAZI_TYPE",
+  TawaziCycleError: "ERR_TAWAZI_CYCLE",
+  TawaziCacheError: "ERR_TAWAZI_CACHE",
+  TawaziTimeoutError: "ERR_TAWAZI_TIMEOUT",
+} as const;
+
+export type TawaziErrorCode = (typeof errorCodes)[keyof typeof errorCodes];
+
+/** Base class of every error raised by tawazi itself. */
+export class TawaziError extends Error {
+  readonly code: TawaziErrorCode = errorCodes.TawaziError;
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Misuse of the API: invalid options, unknown aliases, wrong argument counts, traced-value misuse. */
+export class TawaziUsageError extends TawaziError {
+  override readonly code: TawaziErrorCode = errorCodes.TawaziUsageError;
+}
+
+/** A value of the wrong shape at run time, such as an `unpackTo` node returning an array of another length. */
+export class TawaziTypeError extends TawaziError {
+  override readonly code: TawaziErrorCode = errorCodes.TawaziTypeError;
+}
+
+/** A dependency cycle; `cycle` lists the node ids in order, the first repeated at the end. */
+export class TawaziCycleError extends TawaziError {
+  override readonly code: TawaziErrorCode = errorCodes.TawaziCycleError;
+
+  readonly cycle: readonly string[];
+
+  constructor(cycle: readonly string[]) {
+    super(
+      `dependency cycle: ${cycle.join(" -> ")}. ` +
+        "A node cannot depend on its own result; remove one of these edges.",
+    );
+    this.cycle = cycle;
+  }
+}
+
+/** A cache file that is missing, truncated, corrupt or foreign, or a value that cannot be cached. */
+export class TawaziCacheError extends TawaziError {
+  override readonly code: TawaziErrorCode = errorCodes.TawaziCacheError;
+}
+
+/** A node or a run that exceeded its time limit. */
+export class TawaziTimeoutError extends TawaziError {
+  override readonly code: TawaziErrorCode = errorCodes.TawaziTimeoutError;
+}
+
+/** Describes a value for an error message: its printed form and its type, as in `0 (number)`. */
+export function describeValue(value: unknown): string {
+  if (typeof value === "string") return `${JSON.stringify(value)} (string)`;
+  if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
+  if (value === null) return "null";
+  if (typeof value === "object") {
+    const name = value.constructor?.name ?? "Object";
+    return `a ${name} object`;
+  }
+  if (typeof value === "symbol") return `${String(value)} (symbol)`;
+  if (typeof value === "bigint") return `${value}n (bigint)`;
+  return `${String(value)} (${typeof value})`;
+}
+
+/**
+ * Attaches the id of the node that raised `error` without wrapping it. Primitives and frozen
+ * objects cannot carry the id; they are passed through unchanged.
+ */
+export function attachNodeId(error: unknown, nodeId: string): unknown {
+  if ((typeof error === "object" && error !== null) || typeof error === "function") {
+    try {
+      Object.defineProperty(error, "tawaziNode", {
+        value: nodeId,
+        configurable: true,
+        writable: true,
+        enumerable: false,
+      });
+    } catch {
+      // A frozen or exotic error object keeps its identity even without the id.
+    }
+  }
+  return error;
+}

@@ -1,0 +1,269 @@
+import { Resource, type ResourceKind, cfg } from "../config.js";
+import { TawaziUsageError, describeValue } from "../errors.js";
+import { NodeFlag } from "../graph/flags.js";
+import { type CallSpec, currentBuilder } from "./builder.js";
+import type { Traceable, Traced } from "./traced.js";
+import {
+  checkKeys,
+  validateBoolean,
+  validatePriority,
+  validateTags,
+  validateUnpackTo,
+} from "./validate.js";
+
+/** Options of `xn(fn, options)`. */
+export interface ExecNodeOptions {
+  /**
+   * The node's base id; further uses in one DAG get `name<<1>>`, `name<<2>>`, ...
+   * @default fn.name
+   */
+  name?: string;
+  /**
+   * Higher runs first among ready nodes; a node's compound priority adds its children's.
+   * @default 0
+   */
+  priority?: number;
+  /**
+   * Run alone: wait until nothing runs, and start nothing else while it runs.
+   * @default cfg.TAWAZI_IS_SEQUENTIAL
+   */
+  isSequential?: boolean;
+  /**
+   * `"async"`: launched and awaited while other nodes keep starting, counted by
+   * `maxConcurrency`. `"main-thread"`: called inline and awaited before anything else starts,
+   * not counted by `maxConcurrency`.
+   * @default cfg.TAWAZI_DEFAULT_RESOURCE
+   */
+  resource?: ResourceKind;
+  /** A tag or tags naming this node in aliases. */
+  tag?: string | readonly string[];
+  /**
+   * The result is computed once per DAG instance and reused.
+   * @default false
+   */
+  setup?: boolean;
+  /**
+   * Runs only when `cfg.RUN_DEBUG_NODES` is true.
+   * @default false
+   */
+  debug?: boolean;
+  /** The node returns an array of this length, so its traced value can be destructured. */
+  unpackTo?: number;
+}
+
+/** Options of one use of an ExecNode, given through `execNode.with(options)`. */
+export interface CallOptions {
+  /** Replaces the ExecNode's own tags for this use. */
+  tag?: string | readonly string[];
+  /** The node runs only when this value (a constant or a traced value) is truthy. */
+  active?: unknown;
+  /** Overrides the ExecNode's `unpackTo` for this use. */
+  unpackTo?: number;
+}
+
+type Fn = (...args: never[]) => unknown;
+
+type TraceableArgs<P extends readonly unknown[]> = { [K in keyof P]: Traceable<P[K]> };
+
+type TracedCall<F extends Fn> = (
+  ...args: TraceableArgs<Parameters<F>>
+) => Traced<Awaited<ReturnType<F>>>;
+
+/**
+ * A function wrapped by `xn`. Called inside a describing function it records a node and
+ * returns a traced value; called outside, it follows `cfg.TAWAZI_EXECNODE_OUTSIDE_DAG_BEHAVIOR`.
+ */
+export interface ExecNode<F extends Fn = Fn> extends TracedCall<F> {
+  /** The base id of the nodes this ExecNode makes. */
+  readonly id: string;
+  /** The wrapped function. */
+  readonly fn: F;
+  /** The validated options. */
+  readonly options: Readonly<Required<Omit<ExecNodeOptions, "unpackTo" | "tag">>> & {
+    readonly tags: readonly string[];
+    readonly unpackTo: number | undefined;
+  };
+  /** Returns a caller that applies per-use options, as Tawazi's `twz_*` keywords. */
+  with(options: CallOptions): TracedCall<F>;
+}
+
+const execNodeOptionKeys = [
+  "name",
+  "priority",
+  "isSequential",
+  "resource",
+  "tag",
+  "setup",
+  "debug",
+  "unpackTo",
+] as const;
+
+const callOptionKeys = ["tag", "active", "unpackTo"] as const;
+
+const warnedOutsideDag = new WeakSet<object>();
+
+/** Returns "file:line:column" of the caller's caller, for messages about a call site. */
+function callSite(): string {
+  const lines = new Error().stack?.split("\n") ?? [];
+  const frame = lines.find((line, position) => position >= 3 && !line.includes("/src/trace/"));
+  return frame?.trim().replace(/^at\s+/u, "") ?? "an unknown location";
+}
+
+function validateResource(where: string, value: unknown): ResourceKind {
+  if (value === Resource.async || value === Resource.mainThread) return value;
+  if (value === Resource.worker) {
+    // NOTE: worker nodes need a module URL and an export name to run in a worker thread;
+    // until that resource exists, "worker" is rejected here rather than run on the main thread.
+    throw new TawaziUsageError(
+      `${where}: option resource "worker" is not available in this version; ` +
+        'use "async" or "main-thread".',
+    );
+  }
+  throw new TawaziUsageError(
+    `${where}: option resource must be "async" or "main-thread", received ${describeValue(value)}.`,
+  );
+}
+
+/**
+ * Wraps `fn` as an ExecNode.
+ *
+ * @example
+ * const incr = xn(function incr(x: number) { return x + 1; });
+ * const fetchUser = xn(async (id: string) => db.get(id), { name: "fetchUser", priority: 2 });
+ */
+export function xn<F extends Fn>(fn: F, options: ExecNodeOptions = {}): ExecNode<F> {
+  const where = "xn()";
+  if (typeof fn !== "function") {
+    throw new TawaziUsageError(
+      `${where}: expected a function as first argument, received ${describeValue(fn)}. ` +
+        "Pass the function to run as a node.",
+    );
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new TawaziUsageError(
+      `${where}: options must be an object, received ${describeValue(options)}.`,
+    );
+  }
+  checkKeys(where, "option", options, execNodeOptionKeys);
+
+  let name: string;
+  if (options.name !== undefined) {
+    if (typeof options.name !== "string" || options.name === "") {
+      throw new TawaziUsageError(
+        `${where}: option name must be a non-empty string, received ${describeValue(options.name)}.`,
+      );
+    }
+    name = options.name;
+  } else if (fn.name !== "") {
+    name = fn.name;
+  } else {
+    throw new TawaziUsageError(
+      `${where}: the function has no name (called at ${callSite()}). ` +
+        'Use a named function or pass { name: "..." }.',
+    );
+  }
+
+  const priority = validatePriority(where, options.priority ?? 0);
+  const isSequential = validateBoolean(
+    where,
+    "isSequential",
+    options.isSequential ?? cfg.TAWAZI_IS_SEQUENTIAL,
+  );
+  const resource = validateResource(where, options.resource ?? cfg.TAWAZI_DEFAULT_RESOURCE);
+  const tags = validateTags(where, options.tag);
+  const setup = validateBoolean(where, "setup", options.setup ?? false);
+  const debug = validateBoolean(where, "debug", options.debug ?? false);
+  if (setup && debug) {
+    throw new TawaziUsageError(
+      `${where}: node "${name}" is declared both setup and debug; a node can be one or the ` +
+        "other. Split it into a setup node and a debug node that uses its result.",
+    );
+  }
+  const unpackTo =
+    options.unpackTo === undefined ? undefined : validateUnpackTo(where, options.unpackTo);
+
+  let flags = 0;
+  if (isSequential) flags |= NodeFlag.sequential;
+  if (resource === Resource.mainThread) flags |= NodeFlag.inline | NodeFlag.blocking;
+  if (setup) flags |= NodeFlag.setup;
+  if (debug) flags |= NodeFlag.debug;
+
+  const normalized = Object.freeze({
+    name,
+    priority,
+    isSequential,
+    resource,
+    tags,
+    setup,
+    debug,
+    unpackTo,
+  });
+  const defaultSpec: CallSpec = {
+    tags,
+    priority,
+    flags,
+    unpackTo: unpackTo ?? 0,
+    active: undefined,
+  };
+
+  const execNode = function (this: unknown, ...args: unknown[]): unknown {
+    return invoke(execNode as unknown as ExecNode, fn, defaultSpec, args);
+  } as unknown as ExecNode<F>;
+
+  const withOptions = (callOptions: CallOptions): TracedCall<F> => {
+    const spec = callSpecOf(name, defaultSpec, callOptions);
+    return ((...args: unknown[]) =>
+      invoke(execNode as unknown as ExecNode, fn, spec, args)) as unknown as TracedCall<F>;
+  };
+
+  Object.defineProperties(execNode, {
+    id: { value: name, enumerable: true },
+    fn: { value: fn },
+    options: { value: normalized },
+    with: { value: withOptions },
+  });
+  Object.defineProperty(execNode, "name", { value: name });
+  return execNode;
+}
+
+function callSpecOf(name: string, base: CallSpec, options: CallOptions): CallSpec {
+  const where = `${name}.with()`;
+  if (typeof options !== "object" || options === null) {
+    throw new TawaziUsageError(
+      `${where}: options must be an object, received ${describeValue(options)}.`,
+    );
+  }
+  checkKeys(where, "option", options, callOptionKeys);
+
+  return {
+    tags: options.tag === undefined ? base.tags : validateTags(where, options.tag),
+    priority: base.priority,
+    flags: base.flags,
+    unpackTo:
+      options.unpackTo === undefined ? base.unpackTo : validateUnpackTo(where, options.unpackTo),
+    active: options.active,
+  };
+}
+
+function invoke(execNode: ExecNode, fn: Fn, spec: CallSpec, args: unknown[]): unknown {
+  const builder = currentBuilder();
+  if (builder !== undefined) return builder.addCall(execNode, args, spec);
+
+  const behavior = cfg.TAWAZI_EXECNODE_OUTSIDE_DAG_BEHAVIOR;
+  if (behavior === "error") {
+    throw new TawaziUsageError(
+      `ExecNode "${execNode.id}" was called outside a describing function. Call it inside ` +
+        "dag(...), or set cfg.TAWAZI_EXECNODE_OUTSIDE_DAG_BEHAVIOR (environment variable of " +
+        'the same name) to "warning" or "ignore" to call the function directly.',
+    );
+  }
+  if (behavior === "warning" && !warnedOutsideDag.has(execNode)) {
+    warnedOutsideDag.add(execNode);
+    process.emitWarning(
+      `ExecNode "${execNode.id}" was called outside a describing function; ` +
+        "the function runs directly.",
+      { code: "TAWAZI_EXECNODE_OUTSIDE_DAG" },
+    );
+  }
+  return (fn as (...values: unknown[]) => unknown)(...args);
+}

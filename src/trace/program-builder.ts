@@ -1,0 +1,67 @@
+import { TawaziUsageError } from "../errors.js";
+import { compileGraph } from "../graph/compiled.js";
+import type { Program } from "../run/program.js";
+import { GraphBuilder } from "./builder.js";
+import type { Parameter } from "./parameters.js";
+import { tracedRefOf } from "./traced.js";
+
+/** A traced description: the builder's records and the program compiled from them. */
+export interface TracedProgram {
+  readonly builder: GraphBuilder;
+  readonly program: Program;
+}
+
+/**
+ * Calls `describe` once with a traced value for each of the first `provided` parameters and
+ * compiles what it records. Parameters past `provided` still get argument nodes (so ids stay the
+ * same), but `describe` does not receive them, so their JavaScript defaults apply.
+ */
+export function traceProgram(
+  describe: (...args: unknown[]) => unknown,
+  name: string,
+  parameters: readonly Parameter[],
+  provided: number,
+): TracedProgram {
+  const builder = new GraphBuilder(name);
+  const tracedArgs = parameters.map((parameter, position) =>
+    builder.addArgument(parameter.name, position),
+  );
+
+  const returned = builder.trace(() => describe(...tracedArgs.slice(0, provided)));
+  if (tracedRefOf(returned) === undefined && isThenable(returned)) {
+    throw new TawaziUsageError(
+      `dag(): the describing function of "${name}" returned a promise. Describing functions ` +
+        "must be synchronous: they only wire ExecNodes together; put the await inside an ExecNode.",
+    );
+  }
+  const returnEntry = builder.toEntry(returned, -1);
+
+  const graph = compileGraph({
+    ids: builder.ids,
+    parentOffsets: builder.parentOffsets,
+    parents: builder.parentList,
+    flags: builder.flags,
+    priority: builder.priorities,
+  });
+
+  const program: Program = {
+    graph,
+    kinds: Uint8Array.from(builder.kinds),
+    fns: builder.execNodes.map((execNode) =>
+      execNode === null ? null : (execNode.fn as (...args: unknown[]) => unknown),
+    ),
+    payloads: builder.payloads,
+    actives: builder.actives,
+    unpackTo: Uint32Array.from(builder.unpackTo),
+    returnEntry,
+  };
+  return { builder, program };
+}
+
+function isThenable(value: unknown): boolean {
+  return (
+    value !== null &&
+    (typeof value === "object" || typeof value === "function") &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
