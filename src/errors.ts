@@ -67,13 +67,30 @@ export function describeValue(value: unknown): string {
   if (typeof value === "string") return `${JSON.stringify(value)} (string)`;
   if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
   if (value === null) return "null";
-  if (typeof value === "object") {
-    const name = value.constructor?.name ?? "Object";
-    return `a ${name} object`;
-  }
   if (typeof value === "symbol") return `${String(value)} (symbol)`;
   if (typeof value === "bigint") return `${value}n (bigint)`;
-  return `${String(value)} (${typeof value})`;
+  if (typeof value !== "object") return `${String(value)} (${typeof value})`;
+
+  const kind = Array.isArray(value) ? "array" : "object";
+  const prototype = Object.getPrototypeOf(value);
+  if (kind === "array" || prototype === Object.prototype || prototype === null) {
+    const printed = printedForm(value);
+    return printed === undefined ? `an ${kind}` : `${printed} (${kind})`;
+  }
+  const name = (value as { constructor?: { name?: string } }).constructor?.name || "Object";
+  return `an instance of ${name}`;
+}
+
+/** JSON text of a plain value, shortened to 60 characters; undefined when it has none. */
+function printedForm(value: object): string | undefined {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return undefined;
+  }
+  if (text === undefined) return undefined;
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 /**

@@ -74,8 +74,8 @@ class DagCore {
   readonly maxConcurrency: number;
   readonly behavior: BehaviorName;
   readonly scheduler: Scheduler;
-  /** Programs traced with fewer arguments, where a missing parameter has a default value. */
-  private readonly variants = new Map<number, TracedProgram>();
+  /** Programs traced with default values, by the positions of the defaulted parameters. */
+  private readonly variants = new Map<string, TracedProgram>();
   private infos: Map<string, NodeInfo> | undefined;
   private tagIndex: Map<string, NodeInfo[]> | undefined;
 
@@ -102,17 +102,25 @@ class DagCore {
       );
     }
 
-    const missingDefault = this.parameters.some(
-      (parameter, position) => position >= args.length && parameter.hasDefault,
-    );
-    if (!missingDefault) return this.traced;
+    // A parameter with a default value takes it when its argument is missing or undefined,
+    // as in any JavaScript call: those calls run a program traced without that argument.
+    let defaulted = "";
+    for (let position = 0; position < declared; position += 1) {
+      if (this.parameters[position]!.hasDefault && args[position] === undefined) {
+        defaulted += `${position},`;
+      }
+    }
+    if (defaulted === "") return this.traced;
 
-    // NOTE: default values are evaluated once per argument count, when the DAG is first called
-    // with that many arguments (as Python evaluates defaults once), not on every call.
-    let variant = this.variants.get(args.length);
+    // NOTE: default values are evaluated once per set of defaulted parameters, when the DAG
+    // is first called that way (as Python evaluates defaults once), not on every call.
+    let variant = this.variants.get(defaulted);
     if (variant === undefined) {
-      variant = traceProgram(this.describe, this.name, this.parameters, args.length);
-      this.variants.set(args.length, variant);
+      const useDefault = this.parameters.map(
+        (parameter, position) => parameter.hasDefault && args[position] === undefined,
+      );
+      variant = traceProgram(this.describe, this.name, this.parameters, useDefault);
+      this.variants.set(defaulted, variant);
     }
     return variant;
   }
@@ -245,6 +253,12 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
 
   /** The node with id `id`; a TawaziUsageError listing close ids when there is none. */
   getNodeById(id: string): NodeInfo {
+    if (typeof id !== "string") {
+      throw new TawaziUsageError(
+        `${coreOf(this).name}.getNodeById(): a node id is a string (a key of dag.nodes), ` +
+          `received ${describeValue(id)}.`,
+      );
+    }
     const infos = coreOf(this).nodeInfos();
     const info = infos.get(normalizeId(id));
     if (info !== undefined) return info;
@@ -300,8 +314,13 @@ export function dag<A extends unknown[], R>(
     );
   }
 
+  if (options.name !== undefined && (typeof options.name !== "string" || options.name === "")) {
+    throw new TawaziUsageError(
+      `${where}: option name must be a non-empty string, received ${describeValue(options.name)}.`,
+    );
+  }
   const name = options.name ?? describe.name;
-  if (typeof name !== "string" || name === "") {
+  if (name === "") {
     throw new TawaziUsageError(
       `${where}: the describing function has no name; use a named function or pass { name: "..." }.`,
     );
@@ -316,7 +335,7 @@ export function dag<A extends unknown[], R>(
 
   const untypedDescribe = describe as unknown as (...args: unknown[]) => unknown;
   const parameters = readParameters(untypedDescribe, where);
-  const traced = traceProgram(untypedDescribe, name, parameters, parameters.length);
+  const traced = traceProgram(untypedDescribe, name, parameters, null);
   const core = new DagCore(name, untypedDescribe, parameters, traced, {
     maxConcurrency,
     behavior,

@@ -22,11 +22,17 @@ const identifierPart = /[\p{ID_Continue}$\u200c\u200d]/u;
  */
 export function readParameters(fn: Function, where: string): Parameter[] {
   const source = Function.prototype.toString.call(fn);
+  if (/\{\s*\[native code\]\s*\}\s*$/u.test(source)) {
+    throw new TawaziUsageError(
+      `${where}: the parameters of ${fn.name || "the describing function"} cannot be read ` +
+        "because it is a bound or built-in function. Pass the original function instead.",
+    );
+  }
   const list = parameterListOf(source);
   const parameters: Parameter[] = [];
 
   for (const [position, raw] of splitTopLevel(list).entries()) {
-    const text = raw.trim();
+    const text = raw.slice(skipSpaceAndComments(raw, 0)).trim();
     if (text === "") continue;
     if (text.startsWith("...")) {
       throw new TawaziUsageError(

@@ -12,22 +12,26 @@ export interface TracedProgram {
 }
 
 /**
- * Calls `describe` once with a traced value for each of the first `provided` parameters and
- * compiles what it records. Parameters past `provided` still get argument nodes (so ids stay the
- * same), but `describe` does not receive them, so their JavaScript defaults apply.
+ * Calls `describe` once with a traced value for each parameter and compiles what it records.
+ * Where `useDefault[i]` is true, parameter i still gets its argument node (so ids stay the
+ * same) but `describe` receives `undefined` there, so its JavaScript default applies.
  */
 export function traceProgram(
   describe: (...args: unknown[]) => unknown,
   name: string,
   parameters: readonly Parameter[],
-  provided: number,
+  useDefault: readonly boolean[] | null,
 ): TracedProgram {
   const builder = new GraphBuilder(name);
   const tracedArgs = parameters.map((parameter, position) =>
     builder.addArgument(parameter.name, position),
   );
 
-  const returned = builder.trace(() => describe(...tracedArgs.slice(0, provided)));
+  const describeArgs =
+    useDefault === null
+      ? tracedArgs
+      : tracedArgs.map((traced, position) => (useDefault[position] ? undefined : traced));
+  const returned = builder.trace(() => describe(...describeArgs));
   if (tracedRefOf(returned) === undefined && isThenable(returned)) {
     throw new TawaziUsageError(
       `dag(): the describing function of "${name}" returned a promise. Describing functions ` +
