@@ -68,3 +68,14 @@ dag(function wrongArgument() {
   // @ts-expect-error a string is not a number argument
   return incr("1");
 });
+
+// A conditional call may be skipped: the DAG's result may be undefined, but dependents accept it.
+const conditional = dag(function conditional(x: number) {
+  const maybe = incr.with({ active: ops.gt(x, 0) })(x);
+  const after = incr(maybe);
+  return { maybe, after };
+});
+type ConditionalOutput = Awaited<ReturnType<typeof conditional>>;
+expectType<Equal<ConditionalOutput["maybe"], number | undefined>>(true);
+expectType<Equal<ConditionalOutput["after"], number>>(true);
+expectType<Equal<ReturnType<ReturnType<typeof incr.with<{ tag: "t" }>>>, Traced<number>>>(true);

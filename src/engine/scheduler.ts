@@ -18,11 +18,15 @@ export const NodeState = {
   notRun: 7,
 } as const;
 
-/** How a launched node ended, reported by the run layer through `finish`. */
+/**
+ * How a node returned by `take` ended, reported by the run layer through `finish`. `notRun`
+ * reports a node that was handed out but never started because the run had already ended.
+ */
 export type Outcome =
   | typeof NodeState.succeeded
   | typeof NodeState.failed
-  | typeof NodeState.skippedInactive;
+  | typeof NodeState.skippedInactive
+  | typeof NodeState.notRun;
 
 export const Behavior = {
   strict: 0,

@@ -19,12 +19,17 @@ export function engineInfo(): EngineInfo {
   return { engine: "ts", reason: nativeUnavailable };
 }
 
-/** Returns the scheduler for an engine option; `kind` defaults to `cfg.TAWAZI_ENGINE`. */
-export function schedulerFor(kind: EngineKind = cfg.TAWAZI_ENGINE, where = "dag()"): Scheduler {
-  if (kind === "native") {
+/** Returns the scheduler for an engine option; undefined means `cfg.TAWAZI_ENGINE`. */
+export function schedulerFor(kind: EngineKind | undefined, where = "dag()"): Scheduler {
+  const engine = kind ?? cfg.TAWAZI_ENGINE;
+  if (engine === "native") {
+    const source =
+      kind === undefined
+        ? "the default engine cfg.TAWAZI_ENGINE (environment variable of the same name) is"
+        : "option engine is";
     throw new TawaziUsageError(
-      `${where}: engine "native" is not available: ${nativeUnavailable}. ` +
-        'Use engine "auto" or "ts".',
+      `${where}: ${source} "native", which is not available: ${nativeUnavailable}. ` +
+        'Use "auto" or "ts".',
     );
   }
   return tsScheduler;

@@ -113,7 +113,10 @@ class TsScheduleRun implements ScheduleRun {
     this.states[node] = outcome;
     this.remaining -= 1;
 
-    if (outcome === NodeState.failed && this.plan.behavior === Behavior.strict) {
+    if (
+      outcome === NodeState.notRun ||
+      (outcome === NodeState.failed && this.plan.behavior === Behavior.strict)
+    ) {
       this.stopped = true;
     }
     if (this.stopped) {

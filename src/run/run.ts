@@ -63,6 +63,11 @@ export class Run {
         const count = this.schedule.take(this.buffer);
         if (count === 0) break;
         for (let position = 0; position < count; position += 1) {
+          if (this.settlement !== undefined) {
+            // A strict failure or a runSync misuse ended the run: the rest of the batch never starts.
+            this.schedule.finish(this.buffer[position]!, NodeState.notRun);
+            continue;
+          }
           this.launch(this.buffer[position]!);
         }
       }

@@ -136,6 +136,12 @@ export class GraphBuilder {
     return traced;
   }
 
+  /** The parent and key of a lookup node, or undefined for other nodes. */
+  lookupOf(index: number): { parent: number; key: string } | undefined {
+    if (this.kinds[index] !== NodeKind.lookup) return undefined;
+    return { parent: this.parentList[this.parentOffsets[index]!]!, key: this.payloads[index] as string };
+  }
+
   /**
    * Turns a describe-time value into what the run layer resolves: a TracedRef, a Template of a
    * plain container holding traced values, or the constant itself (same object, not copied).

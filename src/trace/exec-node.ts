@@ -65,9 +65,9 @@ type Fn = (...args: never[]) => unknown;
 
 type TraceableArgs<P extends readonly unknown[]> = { [K in keyof P]: Traceable<P[K]> };
 
-type TracedCall<F extends Fn> = (
+type TracedCall<F extends Fn, Absent = never> = (
   ...args: TraceableArgs<Parameters<F>>
-) => Traced<Awaited<ReturnType<F>>>;
+) => Traced<Awaited<ReturnType<F>>, Absent>;
 
 /**
  * A function wrapped by `xn`. Called inside a describing function it records a node and
@@ -83,8 +83,13 @@ export interface ExecNode<F extends Fn = Fn> extends TracedCall<F> {
     readonly tags: readonly string[];
     readonly unpackTo: number | undefined;
   };
-  /** Returns a caller that applies per-use options, as Tawazi's `twz_*` keywords. */
-  with(options: CallOptions): TracedCall<F>;
+  /**
+   * Returns a caller that applies per-use options, as Tawazi's `twz_*` keywords. With
+   * `active`, the result is typed as possibly `undefined`, the result of a skipped node.
+   */
+  with<O extends CallOptions>(
+    options: O,
+  ): TracedCall<F, "active" extends keyof O ? undefined : never>;
 }
 
 const execNodeOptionKeys = [
@@ -109,18 +114,21 @@ function callSite(): string {
   return frame?.trim().replace(/^at\s+/u, "") ?? "an unknown location";
 }
 
-function validateResource(where: string, value: unknown): ResourceKind {
+function validateResource(where: string, value: unknown, fromConfig: boolean): ResourceKind {
   if (value === Resource.async || value === Resource.mainThread) return value;
+  const source = fromConfig
+    ? "the default resource cfg.TAWAZI_DEFAULT_RESOURCE (environment variable of the same name)"
+    : "option resource";
   if (value === Resource.worker) {
     // NOTE: worker nodes need a module URL and an export name to run in a worker thread;
     // until that resource exists, "worker" is rejected here rather than run on the main thread.
     throw new TawaziUsageError(
-      `${where}: option resource "worker" is not available in this version; ` +
+      `${where}: ${source} is "worker", which is not available in this version; ` +
         'use "async" or "main-thread".',
     );
   }
   throw new TawaziUsageError(
-    `${where}: option resource must be "async" or "main-thread", received ${describeValue(value)}.`,
+    `${where}: ${source} must be "async" or "main-thread", received ${describeValue(value)}.`,
   );
 }
 
@@ -169,7 +177,11 @@ export function xn<F extends Fn>(fn: F, options: ExecNodeOptions = {}): ExecNode
     "isSequential",
     options.isSequential ?? cfg.TAWAZI_IS_SEQUENTIAL,
   );
-  const resource = validateResource(where, options.resource ?? cfg.TAWAZI_DEFAULT_RESOURCE);
+  const resource = validateResource(
+    where,
+    options.resource ?? cfg.TAWAZI_DEFAULT_RESOURCE,
+    options.resource === undefined,
+  );
   const tags = validateTags(where, options.tag);
   const setup = validateBoolean(where, "setup", options.setup ?? false);
   const debug = validateBoolean(where, "debug", options.debug ?? false);
@@ -210,10 +222,9 @@ export function xn<F extends Fn>(fn: F, options: ExecNodeOptions = {}): ExecNode
     return invoke(execNode as unknown as ExecNode, fn, defaultSpec, args);
   } as unknown as ExecNode<F>;
 
-  const withOptions = (callOptions: CallOptions): TracedCall<F> => {
+  const withOptions = (callOptions: CallOptions): unknown => {
     const spec = callSpecOf(name, defaultSpec, callOptions);
-    return ((...args: unknown[]) =>
-      invoke(execNode as unknown as ExecNode, fn, spec, args)) as unknown as TracedCall<F>;
+    return (...args: unknown[]) => invoke(execNode as unknown as ExecNode, fn, spec, args);
   };
 
   Object.defineProperties(execNode, {

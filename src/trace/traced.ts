@@ -7,13 +7,19 @@ import type { GraphBuilder } from "./builder.js";
 export const tracedRefKey: unique symbol = Symbol("tawazi.tracedRef");
 
 declare const tracedBrand: unique symbol;
+declare const absentBrand: unique symbol;
 
 /**
  * A handle, inside a describing function, to the result a node will have when the DAG runs.
  * Index it (`d.k`, `l[0]`) to depend on a part of that result.
+ *
+ * `Absent` is `undefined` for a conditional call (`.with({ active })`): the DAG's result is
+ * `undefined` where the node was skipped. Nodes that depend on it are skipped too, so they
+ * never receive that `undefined`, and it is accepted where a `T` is expected.
  */
-export interface TracedValue<T = unknown> {
+export interface TracedValue<T = unknown, Absent = never> {
   readonly [tracedBrand]: T;
+  readonly [absentBrand]?: (absent: Absent) => void;
 }
 
 type TracedMembers<T> = T extends readonly unknown[]
@@ -25,7 +31,7 @@ type TracedMembers<T> = T extends readonly unknown[]
       : unknown;
 
 /** The static type of a traced value: indexing gives traced values of the parts. */
-export type Traced<T> = TracedValue<T> & TracedMembers<T>;
+export type Traced<T, Absent = never> = TracedValue<T, Absent> & TracedMembers<T>;
 
 /** A value or a traced value of it, as accepted by node arguments (at any depth of plain containers). */
 export type Traceable<T> =
@@ -41,8 +47,8 @@ export type Traceable<T> =
 
 /** The run-time value behind a describe-time value: traced values become their results. */
 export type Resolved<T> =
-  T extends TracedValue<infer U>
-    ? U
+  T extends TracedValue<infer U, infer Absent>
+    ? U | Absent
     : T extends readonly unknown[]
       ? { -readonly [K in keyof T]: Resolved<T[K]> }
       : T extends (...args: never[]) => unknown
@@ -102,8 +108,17 @@ function iterate(ref: TracedRef): Iterator<unknown> {
   return parts[Symbol.iterator]();
 }
 
-const handler: ProxyHandler<TracedRef> = {
-  get(ref, key) {
+/**
+ * The proxy's target: a function, so that calling a traced value reaches the `apply` trap and
+ * gets a clear error instead of "is not a function". It carries its reference as `ref`.
+ */
+interface TracedTarget {
+  (): void;
+  ref: TracedRef;
+}
+
+const handler: ProxyHandler<TracedTarget> = {
+  get({ ref }, key) {
     if (key === tracedRefKey) return ref;
 
     if (typeof key === "symbol") {
@@ -128,26 +143,46 @@ const handler: ProxyHandler<TracedRef> = {
     return ref.builder.addLookup(ref, key);
   },
 
-  set(ref) {
+  set({ ref }) {
     throw readOnlyError(ref, "assign a property of");
   },
 
-  deleteProperty(ref) {
+  deleteProperty({ ref }) {
     throw readOnlyError(ref, "delete a property of");
   },
 
-  defineProperty(ref) {
+  defineProperty({ ref }) {
     throw readOnlyError(ref, "define a property on");
   },
 
-  has(ref) {
+  has({ ref }) {
     throw new TawaziUsageError(
       `the "in" operator was used on the traced value of node "${ref.id}"; its keys exist only ` +
         "when the DAG runs. Test the result inside an ExecNode instead.",
     );
   },
 
-  ownKeys(ref) {
+  apply({ ref }) {
+    const lookup = ref.builder.lookupOf(ref.index);
+    const what =
+      lookup === undefined
+        ? `the traced value of node "${ref.id}" was called as a function`
+        : `method ${JSON.stringify(lookup.key)} of the traced value of node ` +
+          `"${ref.builder.ids[lookup.parent]}" was called`;
+    throw new TawaziUsageError(
+      `${what} inside a describing function; the value exists only when the DAG runs. ` +
+        "Call it inside an ExecNode instead.",
+    );
+  },
+
+  construct({ ref }) {
+    throw new TawaziUsageError(
+      `the traced value of node "${ref.id}" was used with new inside a describing function; ` +
+        "construct objects inside an ExecNode instead.",
+    );
+  },
+
+  ownKeys({ ref }) {
     throw new TawaziUsageError(
       `the keys of the traced value of node "${ref.id}" were listed (by spread, Object.keys or ` +
         "JSON.stringify); they exist only when the DAG runs. Index the keys you need " +
@@ -158,12 +193,14 @@ const handler: ProxyHandler<TracedRef> = {
 
 /** Wraps a reference in the proxy that user code sees. */
 export function makeTraced(ref: TracedRef): unknown {
-  return new Proxy(ref, handler);
+  const target = function tracedValue() {} as TracedTarget;
+  target.ref = ref;
+  return new Proxy(target, handler);
 }
 
 /** Returns the reference behind a traced value, or undefined for any other value. */
 export function tracedRefOf(value: unknown): TracedRef | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
+  if (typeof value !== "function") return undefined;
   const ref = (value as { [tracedRefKey]?: unknown })[tracedRefKey];
   return ref instanceof TracedRef ? ref : undefined;
 }
