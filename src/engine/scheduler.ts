@@ -19,8 +19,8 @@ export const NodeState = {
 } as const;
 
 /**
- * How a node returned by `take` ended, reported by the run layer through `finish`. `notRun`
- * reports a node that was handed out but never started because the run had already ended.
+ * The end state of a node returned by `take`, reported by the run layer through `finish`.
+ * `notRun` reports a node that was handed out but never started, because the run had ended.
  */
 export type Outcome =
   | typeof NodeState.succeeded
@@ -36,7 +36,7 @@ export const Behavior = {
 
 export type BehaviorCode = (typeof Behavior)[keyof typeof Behavior];
 
-/** What one run may do. */
+/** The selection and limits of one run. */
 export interface RunPlan {
   /** 1 for nodes of the selected subgraph; `null` selects every node. */
   readonly mask: Uint8Array | null;

@@ -3,7 +3,7 @@ import { TawaziUsageError } from "../errors.js";
 import type { Scheduler } from "./scheduler.js";
 import { tsScheduler } from "./ts.js";
 
-/** Which engine `"auto"` picks, where the addon was found, and why a fallback happened. */
+/** The engine that `"auto"` picks, the addon path, and the reason for a fallback. */
 export interface EngineInfo {
   readonly engine: "native" | "ts";
   readonly path?: string;

@@ -136,7 +136,7 @@ export class GraphBuilder {
     return traced;
   }
 
-  /** The parent and key of a lookup node, or undefined for other nodes. */
+  /** Returns the parent and key of a lookup node, or undefined for other nodes. */
   lookupOf(index: number): { parent: number; key: string } | undefined {
     if (this.kinds[index] !== NodeKind.lookup) return undefined;
     return { parent: this.parentList[this.parentOffsets[index]!]!, key: this.payloads[index] as string };

@@ -38,7 +38,7 @@ export interface DagOptions {
    */
   maxConcurrency?: number;
   /**
-   * What a node failure does. `"strict"`: start nothing more and reject with the node's own
+   * The response to a node failure. `"strict"`: start nothing more and reject with the node's own
    * error. `"all-children"`: skip the failed node's descendants and run the rest.
    * `"permissive"`: run everything; the failed node's result is `undefined` for its dependents.
    * @default "strict"
@@ -246,12 +246,12 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
     return settlement.value as R;
   }
 
-  /** The nodes carrying `tag`, in description order (empty when none does). */
+  /** Returns the nodes carrying `tag`, in description order (empty when none does). */
   getNodesByTag(tag: string): NodeInfo[] {
     return [...coreOf(this).nodesByTag(tag)];
   }
 
-  /** The node with id `id`; a TawaziUsageError listing close ids when there is none. */
+  /** Returns the node with id `id`, or throws a TawaziUsageError listing close ids. */
   getNodeById(id: string): NodeInfo {
     if (typeof id !== "string") {
       throw new TawaziUsageError(

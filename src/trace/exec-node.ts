@@ -120,8 +120,8 @@ function validateResource(where: string, value: unknown, fromConfig: boolean): R
     ? "the default resource cfg.TAWAZI_DEFAULT_RESOURCE (environment variable of the same name)"
     : "option resource";
   if (value === Resource.worker) {
-    // NOTE: worker nodes need a module URL and an export name to run in a worker thread;
-    // until that resource exists, "worker" is rejected here rather than run on the main thread.
+    // NOTE: worker nodes need a module URL and an export name to run in a worker thread.
+    // Until that resource exists, "worker" is rejected here rather than run on the main thread.
     throw new TawaziUsageError(
       `${where}: ${source} is "worker", which is not available in this version; ` +
         'use "async" or "main-thread".',

@@ -17,8 +17,8 @@ const identifierPart = /[\p{ID_Continue}$\u200c\u200d]/u;
  *
  * Rest parameters are rejected because a DAG needs a fixed list of inputs.
  *
- * NOTE: a regular-expression literal containing an unbalanced bracket inside a default value
- * is not recognised and can shift the parameter list; write such a default as a constant.
+ * NOTE: a regular-expression literal with an unbalanced bracket inside a default value is not
+ * recognised and can shift the parameter list. Write such a default as a constant.
  */
 export function readParameters(fn: Function, where: string): Parameter[] {
   const source = Function.prototype.toString.call(fn);

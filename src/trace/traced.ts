@@ -191,7 +191,7 @@ const handler: ProxyHandler<TracedTarget> = {
   },
 };
 
-/** Wraps a reference in the proxy that user code sees. */
+/** Wraps a reference in the proxy that user code receives. */
 export function makeTraced(ref: TracedRef): unknown {
   const target = function tracedValue() {} as TracedTarget;
   target.ref = ref;
