@@ -1,5 +1,20 @@
 export { xn, type ExecNode, type ExecNodeOptions, type CallOptions } from "./src/trace/exec-node.js";
-export { dag, DAG, type DagOptions, type NodeInfo, type BehaviorName } from "./src/trace/dag.js";
+export {
+  dag,
+  DAG,
+  type DagOptions,
+  type NodeInfo,
+  type BehaviorName,
+  type SetupOptions,
+} from "./src/trace/dag.js";
+export {
+  DAGExecution,
+  type ExecutorOptions,
+  type NodeStatus,
+} from "./src/trace/execution.js";
+export type { Alias } from "./src/trace/aliases.js";
+export type { NodeProfile, ChromeTrace } from "./src/run/profile.js";
+export type { RenderOptions } from "./src/graph/render.js";
 export { ops, and_, or_, not_ } from "./src/trace/ops.js";
 export type { Traced, TracedValue, Traceable, Resolved } from "./src/trace/traced.js";
 export {

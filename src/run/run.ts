@@ -14,7 +14,9 @@ import {
   type ScheduleRun,
   type Scheduler,
 } from "../engine/scheduler.js";
+import type { NodeProfile } from "./profile.js";
 import { type Program, resolveEntry } from "./program.js";
+import { type Deferred, type SetupCache, defer } from "./setup-cache.js";
 
 const log = debuglog("tawazi");
 
@@ -23,6 +25,16 @@ const batchSize = 1024;
 export type Settlement =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly error: unknown };
+
+/** What a run shares with its DAG and execution, besides the program and arguments. */
+export interface RunOptions {
+  /** Setup results of the DAG instance; setup nodes run as plain nodes without it. */
+  readonly setupCache?: SetupCache;
+  /** Results loaded from a cache file: these nodes succeed without being called. */
+  readonly preset?: ReadonlyMap<number, unknown>;
+  /** Record a NodeProfile for every call node. */
+  readonly profile?: boolean;
+}
 
 /**
  * Executes one run of a program: launches the nodes the engine hands out, stores results,
@@ -33,6 +45,8 @@ export type Settlement =
 export class Run {
   readonly results: unknown[];
   readonly errors = new Map<number, unknown>();
+  /** Profiles of call nodes, by node; present only when profiling. */
+  readonly profiles: Map<number, NodeProfile> | undefined;
   readonly schedule: ScheduleRun;
   settlement: Settlement | undefined;
   onSettle: ((settlement: Settlement) => void) | undefined;
@@ -41,6 +55,9 @@ export class Run {
   private pumping = false;
   /** The main-thread node whose promise is awaited before anything else starts, or -1. */
   private blockedBy = -1;
+  /** Setup results this run is computing, settled when the node ends even after the run did. */
+  private readonly computingSetup = new Map<number, Deferred>();
+  private readonly starts: Float64Array | undefined;
 
   constructor(
     private readonly program: Program,
@@ -48,10 +65,16 @@ export class Run {
     private readonly plan: RunPlan,
     scheduler: Scheduler,
     private readonly synchronous: boolean,
+    private readonly options: RunOptions = {},
   ) {
-    this.results = new Array(program.graph.size);
+    const size = program.graph.size;
+    this.results = new Array(size);
     this.schedule = scheduler.start(program.graph, plan);
-    this.buffer = new Uint32Array(Math.max(1, Math.min(batchSize, program.graph.size)));
+    this.buffer = new Uint32Array(Math.max(1, Math.min(batchSize, size)));
+    if (options.profile === true) {
+      this.profiles = new Map();
+      this.starts = new Float64Array(size);
+    }
   }
 
   /** Launches every node the engine allows, until it has nothing more to hand out now. */
@@ -90,6 +113,12 @@ export class Run {
       return;
     }
 
+    const preset = this.options.preset;
+    if (preset !== undefined && preset.has(node)) {
+      this.succeed(node, preset.get(node));
+      return;
+    }
+
     if (kind === NodeKind.lookup) {
       this.lookup(node);
       return;
@@ -98,6 +127,7 @@ export class Run {
     const flags = program.graph.flags[node]!;
     let value: unknown;
     let thenable: boolean;
+    let cpuStart: NodeJS.CpuUsage | undefined;
     try {
       if ((flags & NodeFlag.conditional) !== 0) {
         const active = resolveEntry(program.actives.get(node), this.results);
@@ -106,20 +136,26 @@ export class Run {
           return;
         }
       }
+      if ((flags & NodeFlag.setup) !== 0 && this.reuseSetup(node)) return;
+
       const entries = program.payloads[node] as readonly unknown[];
       const args = new Array<unknown>(entries.length);
       for (let position = 0; position < entries.length; position += 1) {
         args[position] = resolveEntry(entries[position], this.results);
       }
+      if (this.starts !== undefined) {
+        this.starts[node] = performance.now();
+        cpuStart = process.cpuUsage();
+      }
       value = program.fns[node]!(...args);
       thenable = isThenable(value);
     } catch (error) {
-      this.fail(node, error);
+      this.fail(node, error, cpuSince(cpuStart));
       return;
     }
 
     if (!thenable) {
-      this.succeed(node, value);
+      this.succeed(node, value, cpuSince(cpuStart));
       return;
     }
 
@@ -165,12 +201,77 @@ export class Run {
     }
   }
 
-  private succeed(node: number, value: unknown): void {
+  /**
+   * Serves a setup node from the DAG instance's setup results: a stored result at once, a
+   * result being computed by another run when it settles. Otherwise registers this run as the
+   * one computing it and returns false, so the node is called.
+   */
+  private reuseSetup(node: number): boolean {
+    const cache = this.options.setupCache;
+    if (cache === undefined) return false;
+    const id = this.program.graph.ids[node]!;
+    const entry = cache.get(id);
+
+    if (entry === undefined) {
+      const deferred = defer();
+      this.computingSetup.set(node, deferred);
+      cache.set(id, { done: false, promise: deferred.promise });
+      return false;
+    }
+    if (entry.done) {
+      this.succeed(node, entry.value);
+      return true;
+    }
+    if (this.synchronous) {
+      this.settle({
+        ok: false,
+        error: new TawaziUsageError(
+          `runSync(): setup node "${id}" is being computed by another call of the DAG. ` +
+            "Await that call (or pipeline.setup()) before calling runSync().",
+        ),
+      });
+      return true;
+    }
+    entry.promise.then(
+      (value) => this.succeed(node, value),
+      (error: unknown) => this.fail(node, error),
+    );
+    return true;
+  }
+
+  /** Stores or drops the setup result this run computed, whether or not the run has ended. */
+  private settleSetup(node: number, outcome: { value: unknown } | { error: unknown }): void {
+    const deferred = this.computingSetup.get(node);
+    if (deferred === undefined) return;
+    this.computingSetup.delete(node);
+    const id = this.program.graph.ids[node]!;
+    if ("value" in outcome) {
+      this.options.setupCache!.set(id, { done: true, value: outcome.value });
+      deferred.resolve(outcome.value);
+    } else {
+      // A failed setup node caches nothing, so the next call computes it again.
+      this.options.setupCache!.delete(id);
+      deferred.reject(outcome.error);
+    }
+  }
+
+  private recordProfile(node: number, cpu: number | undefined): void {
+    if (this.starts === undefined || this.program.kinds[node] !== NodeKind.call) return;
+    const start = this.starts[node]!;
+    const end = performance.now();
+    const profile: NodeProfile =
+      cpu === undefined ? { start, end, duration: end - start } : { start, end, duration: end - start, cpu };
+    this.profiles!.set(node, profile);
+  }
+
+  private succeed(node: number, value: unknown, cpu?: number): void {
+    const expected = this.program.unpackTo[node]!;
+    const mismatch = expected !== 0 && !(Array.isArray(value) && value.length === expected);
+    if (!mismatch) this.settleSetup(node, { value });
     if (this.settlement !== undefined) return;
     if (this.blockedBy === node) this.blockedBy = -1;
 
-    const expected = this.program.unpackTo[node]!;
-    if (expected !== 0 && !(Array.isArray(value) && value.length === expected)) {
+    if (mismatch) {
       const received = Array.isArray(value)
         ? `an array of length ${value.length}`
         : describeValue(value);
@@ -180,18 +281,22 @@ export class Run {
           `node "${this.program.graph.ids[node]}" is declared with unpackTo ${expected} but ` +
             `returned ${received}. Return an array of ${expected} values or change unpackTo.`,
         ),
+        cpu,
       );
       return;
     }
 
+    this.recordProfile(node, cpu);
     this.results[node] = value;
     this.schedule.finish(node, NodeState.succeeded);
     this.pump();
   }
 
-  private fail(node: number, error: unknown): void {
+  private fail(node: number, error: unknown, cpu?: number): void {
+    this.settleSetup(node, { error });
     if (this.settlement !== undefined) return;
     if (this.blockedBy === node) this.blockedBy = -1;
+    this.recordProfile(node, cpu);
 
     const id = this.program.graph.ids[node]!;
     attachNodeId(error, id);
@@ -210,6 +315,13 @@ export class Run {
     this.settlement = settlement;
     this.onSettle?.(settlement);
   }
+}
+
+/** CPU milliseconds since `start`, or undefined when not profiling. */
+function cpuSince(start: NodeJS.CpuUsage | undefined): number | undefined {
+  if (start === undefined) return undefined;
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
 
 function isThenable(value: unknown): boolean {

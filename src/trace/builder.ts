@@ -118,10 +118,12 @@ export class GraphBuilder {
     const existing = parent.lookups.get(key);
     if (existing !== undefined) return existing;
 
+    // A lookup is part of its parent: the part of a setup or debug result is one too.
+    const inherited = this.flags[parent.index]! & (NodeFlag.setup | NodeFlag.debug);
     const index = this.beginNode(
       this.uniqueId(`${this.ids[parent.index]}[${key}]`),
       NodeKind.lookup,
-      NodeFlag.inline,
+      NodeFlag.inline | inherited,
     );
     this.addParent(parent.index, index);
     this.payloads.push(key);

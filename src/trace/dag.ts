@@ -1,12 +1,15 @@
-import { type EngineKind, type ResourceKind, Resource, engineKinds } from "../config.js";
+import { type EngineKind, engineKinds } from "../config.js";
 import { TawaziUsageError, describeValue } from "../errors.js";
-import { NodeFlag, NodeKind } from "../graph/flags.js";
-import { Behavior, type BehaviorCode, type Scheduler } from "../engine/scheduler.js";
+import { type RenderOptions, renderDot, renderMermaid } from "../graph/render.js";
 import { schedulerFor } from "../engine/select.js";
-import { Run, type Settlement } from "../run/run.js";
+import type { Settlement } from "../run/run.js";
+import type { Alias } from "./aliases.js";
 import { currentBuilder } from "./builder.js";
-import { type Parameter, readParameters } from "./parameters.js";
-import { type TracedProgram, traceProgram } from "./program-builder.js";
+import { parseDagConfig, readConfigDocument } from "./config-file.js";
+import { type BehaviorName, DagCore, type NodeInfo, behaviorNames } from "./dag-core.js";
+import { DAGExecution, type ExecutorOptions } from "./execution.js";
+import { readParameters } from "./parameters.js";
+import { traceProgram } from "./program-builder.js";
 import type { Resolved } from "./traced.js";
 import {
   checkKeys,
@@ -15,14 +18,7 @@ import {
   validateMaxConcurrency,
 } from "./validate.js";
 
-export type BehaviorName = "strict" | "all-children" | "permissive";
-
-const behaviorNames: readonly BehaviorName[] = ["strict", "all-children", "permissive"];
-const behaviorCodes: Record<BehaviorName, BehaviorCode> = {
-  strict: Behavior.strict,
-  "all-children": Behavior.allChildren,
-  permissive: Behavior.permissive,
-};
+export type { BehaviorName, NodeInfo } from "./dag-core.js";
 
 /** Options of `dag(describe, options)`. */
 export interface DagOptions {
@@ -38,8 +34,8 @@ export interface DagOptions {
    */
   maxConcurrency?: number;
   /**
-   * The response to a node failure. `"strict"`: start nothing more and reject with the node's own
-   * error. `"all-children"`: skip the failed node's descendants and run the rest.
+   * The response to a node failure. `"strict"`: start nothing more and reject with the node's
+   * own error. `"all-children"`: skip the failed node's descendants and run the rest.
    * `"permissive"`: run everything; the failed node's result is `undefined` for its dependents.
    * @default "strict"
    */
@@ -51,146 +47,17 @@ export interface DagOptions {
   engine?: EngineKind;
 }
 
-/** A frozen descriptor of one node of a DAG; the same object is returned each time. */
-export interface NodeInfo {
-  readonly id: string;
-  /** The ExecNode's base id, the parameter name of an argument node, or the key of a lookup. */
-  readonly name: string;
-  readonly kind: "argument" | "call" | "lookup";
-  readonly tags: readonly string[];
-  readonly priority: number;
-  readonly compoundPriority: number;
-  readonly isSequential: boolean;
-  readonly resource: ResourceKind;
-  readonly setup: boolean;
-  readonly debug: boolean;
+/** Options of `pipeline.setup(options)`. */
+export interface SetupOptions {
+  /** Run only the setup nodes these nodes need; all setup nodes by default. */
+  targetNodes?: readonly Alias[];
 }
 
 const dagOptionKeys = ["name", "maxConcurrency", "behavior", "engine"] as const;
-const kindNames = ["argument", "call", "lookup"] as const;
-
-/** The state behind a DAG function. */
-class DagCore {
-  readonly maxConcurrency: number;
-  readonly behavior: BehaviorName;
-  readonly scheduler: Scheduler;
-  /** Programs traced with default values, by the positions of the defaulted parameters. */
-  private readonly variants = new Map<string, TracedProgram>();
-  private infos: Map<string, NodeInfo> | undefined;
-  private tagIndex: Map<string, NodeInfo[]> | undefined;
-
-  constructor(
-    readonly name: string,
-    readonly describe: (...args: unknown[]) => unknown,
-    readonly parameters: readonly Parameter[],
-    readonly traced: TracedProgram,
-    options: { maxConcurrency: number; behavior: BehaviorName; scheduler: Scheduler },
-  ) {
-    this.maxConcurrency = options.maxConcurrency;
-    this.behavior = options.behavior;
-    this.scheduler = options.scheduler;
-  }
-
-  /** Checks the argument count and picks the program for it. */
-  programFor(args: readonly unknown[], where: string): TracedProgram {
-    const declared = this.parameters.length;
-    if (args.length > declared) {
-      const names = this.parameters.map((parameter) => parameter.name).join(", ");
-      throw new TawaziUsageError(
-        `${where}: DAG "${this.name}" takes ${declared} argument${declared === 1 ? "" : "s"} ` +
-          `(${names || "none"}), received ${args.length}. Pass at most ${declared}.`,
-      );
-    }
-
-    // A parameter with a default value takes it when its argument is missing or undefined,
-    // as in any JavaScript call: those calls run a program traced without that argument.
-    let defaulted = "";
-    for (let position = 0; position < declared; position += 1) {
-      if (this.parameters[position]!.hasDefault && args[position] === undefined) {
-        defaulted += `${position},`;
-      }
-    }
-    if (defaulted === "") return this.traced;
-
-    // NOTE: default values are evaluated once per set of defaulted parameters, when the DAG
-    // is first called that way (as Python evaluates defaults once), not on every call.
-    let variant = this.variants.get(defaulted);
-    if (variant === undefined) {
-      const useDefault = this.parameters.map(
-        (parameter, position) => parameter.hasDefault && args[position] === undefined,
-      );
-      variant = traceProgram(this.describe, this.name, this.parameters, useDefault);
-      this.variants.set(defaulted, variant);
-    }
-    return variant;
-  }
-
-  run(args: readonly unknown[], synchronous: boolean, where: string): Run {
-    const { program } = this.programFor(args, where);
-    const run = new Run(
-      program,
-      args,
-      { mask: null, maxConcurrency: this.maxConcurrency, behavior: behaviorCodes[this.behavior] },
-      this.scheduler,
-      synchronous,
-    );
-    return run;
-  }
-
-  nodeInfos(): Map<string, NodeInfo> {
-    if (this.infos !== undefined) return this.infos;
-    const { builder, program } = this.traced;
-    const graph = program.graph;
-    const infos = new Map<string, NodeInfo>();
-
-    for (let node = 0; node < graph.size; node += 1) {
-      const kind = builder.kinds[node]!;
-      const flags = graph.flags[node]!;
-      const execNode = builder.execNodes[node];
-      let name: string;
-      if (kind === NodeKind.call) name = execNode!.id;
-      else if (kind === NodeKind.argument) name = this.parameters[builder.payloads[node] as number]!.name;
-      else name = builder.payloads[node] as string;
-
-      infos.set(
-        graph.ids[node]!,
-        Object.freeze({
-          id: graph.ids[node]!,
-          name,
-          kind: kindNames[kind]!,
-          tags: builder.tags[node]!,
-          priority: graph.priority[node]!,
-          compoundPriority: graph.compoundPriority[node]!,
-          isSequential: (flags & NodeFlag.sequential) !== 0,
-          resource: (flags & NodeFlag.inline) !== 0 ? Resource.mainThread : Resource.async,
-          setup: (flags & NodeFlag.setup) !== 0,
-          debug: (flags & NodeFlag.debug) !== 0,
-        }),
-      );
-    }
-    this.infos = infos;
-    return infos;
-  }
-
-  nodesByTag(tag: string): NodeInfo[] {
-    if (this.tagIndex === undefined) {
-      const index = new Map<string, NodeInfo[]>();
-      for (const info of this.nodeInfos().values()) {
-        for (const nodeTag of info.tags) {
-          const list = index.get(nodeTag);
-          if (list === undefined) index.set(nodeTag, [info]);
-          else list.push(info);
-        }
-      }
-      this.tagIndex = index;
-    }
-    return this.tagIndex.get(tag) ?? [];
-  }
-}
 
 const coreKey: unique symbol = Symbol("tawazi.dag");
 
-function coreOf(value: unknown): DagCore {
+export function coreOf(value: unknown): DagCore {
   const core = (value as { [coreKey]?: DagCore } | null)?.[coreKey];
   if (core === undefined) {
     throw new TawaziUsageError("this method must be called on a DAG made by dag(describe)");
@@ -244,6 +111,79 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
     }
     if (!settlement.ok) throw settlement.error;
     return settlement.value as R;
+  }
+
+  /** Returns a single-use execution of this DAG with a subgraph, cache and profile options. */
+  executor(options: ExecutorOptions = {}): DAGExecution<A, R> {
+    return new DAGExecution(this, options);
+  }
+
+  /**
+   * Runs the setup nodes that `targetNodes` need (all of them by default) and keeps their
+   * results for later calls of this DAG instance.
+   */
+  setup(options: SetupOptions = {}): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const core = coreOf(this);
+      const where = `${core.name}.setup()`;
+      checkKeys(where, "option", options, ["targetNodes"]);
+      const aliases = core.aliasIndex();
+      const ids = core.traced.program.graph.ids;
+      const targets =
+        options.targetNodes === undefined
+          ? undefined
+          : aliases.resolveAll(options.targetNodes, where, "targetNodes").map((node) => ids[node]!);
+      const run = core.run([], false, where, { selection: { targets, setupOnly: true }, profile: false });
+      run.onSettle = (settlement: Settlement) => {
+        if (settlement.ok) resolve();
+        else reject(settlement.error);
+      };
+      run.pump();
+    });
+  }
+
+  /** Returns a fresh instance of this DAG: same description and settings, no setup results. */
+  clone(): DAG<A, R> {
+    return wrapCore(coreOf(this).clone()) as DAG<A, R>;
+  }
+
+  /**
+   * Applies a configuration `{ nodes: { <alias>: { priority, isSequential } }, maxConcurrency }`
+   * (Tawazi's snake_case keys accepted too) to this DAG, in place.
+   */
+  configFromDict(config: unknown): this {
+    const core = coreOf(this);
+    const where = `${core.name}.configFromDict()`;
+    core.applyConfig(parseDagConfig(config, core.aliasIndex(), core.traced.program.graph.ids, where));
+    return this;
+  }
+
+  /** Reads a JSON configuration file and applies it like `configFromDict`. */
+  configFromJson(path: string): this {
+    return this.configFromFile(path, "json", "configFromJson");
+  }
+
+  /** Reads a YAML configuration file and applies it like `configFromDict`. */
+  configFromYaml(path: string): this {
+    return this.configFromFile(path, "yaml", "configFromYaml");
+  }
+
+  private configFromFile(path: string, format: "json" | "yaml", method: string): this {
+    const core = coreOf(this);
+    const where = `${core.name}.${method}()`;
+    const document = readConfigDocument(path, format, where);
+    core.applyConfig(parseDagConfig(document, core.aliasIndex(), core.traced.program.graph.ids, where));
+    return this;
+  }
+
+  /** Returns the DAG in Graphviz DOT: nodes with their tags and priorities, edges parent → child. */
+  toDot(options: RenderOptions = {}): string {
+    return renderDot(graphView(coreOf(this)), options);
+  }
+
+  /** Returns the DAG as a Mermaid flowchart. */
+  toMermaid(options: RenderOptions = {}): string {
+    return renderMermaid(graphView(coreOf(this)), options);
   }
 
   /** Returns the nodes carrying `tag`, in description order (empty when none does). */
@@ -342,13 +282,28 @@ export function dag<A extends unknown[], R>(
     scheduler,
   });
 
+  return wrapCore(core) as DAG<A, Resolved<R>>;
+}
+
+/** Makes the callable DAG object around a core. */
+function wrapCore(core: DagCore): DAG {
   const pipeline = function (...args: unknown[]): Promise<unknown> {
     return callDag(core, args);
   };
   Object.setPrototypeOf(pipeline, DAG.prototype);
   Object.defineProperty(pipeline, coreKey, { value: core });
-  Object.defineProperty(pipeline, "name", { value: name });
-  return pipeline as unknown as DAG<A, Resolved<R>>;
+  Object.defineProperty(pipeline, "name", { value: core.name });
+  return pipeline as unknown as DAG;
+}
+
+function graphView(core: DagCore) {
+  const graph = core.traced.program.graph;
+  return {
+    name: core.name,
+    nodes: [...core.nodeInfos().values()],
+    parentOffsets: graph.parentOffsets,
+    parents: graph.parents,
+  };
 }
 
 function callDag(core: DagCore, args: unknown[]): Promise<unknown> {

@@ -2,6 +2,7 @@ import { TawaziUsageError } from "../errors.js";
 import { compileGraph } from "../graph/compiled.js";
 import type { Program } from "../run/program.js";
 import { GraphBuilder } from "./builder.js";
+import { checkNodeRules } from "./node-rules.js";
 import type { Parameter } from "./parameters.js";
 import { tracedRefOf } from "./traced.js";
 
@@ -39,6 +40,7 @@ export function traceProgram(
     );
   }
   const returnEntry = builder.toEntry(returned, -1);
+  checkNodeRules(builder);
 
   const graph = compileGraph({
     ids: builder.ids,

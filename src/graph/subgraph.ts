@@ -1,0 +1,167 @@
+import { TawaziUsageError } from "../errors.js";
+import type { CompiledGraph } from "./compiled.js";
+import { NodeFlag, NodeKind } from "./flags.js";
+
+/** Which part of a DAG one run covers, as dense node indices. */
+export interface Selection {
+  /** Run only these and their descendants; each must be a root. */
+  readonly roots?: readonly number[];
+  /** Remove these and all their descendants. */
+  readonly excluded?: readonly number[];
+  /** Run only these and their ancestors. */
+  readonly targets?: readonly number[];
+  /** Keep only setup nodes (for `setup()`). */
+  readonly setupOnly?: boolean;
+  /** Include debug nodes. */
+  readonly runDebug: boolean;
+}
+
+/**
+ * Returns the mask (1 = runs) of the nodes `selection` covers. Selections apply in the order
+ * root, exclude, target, as in Tawazi. Debug nodes are left out unless `runDebug`; when they
+ * are included and a subgraph was selected, a debug node whose dependencies are all selected
+ * joins it, unless it was excluded. Argument nodes are always included.
+ *
+ * # Errors
+ * TawaziUsageError for a root node that has parents other than DAG inputs, or a target that
+ * the root or exclude selection removed.
+ *
+ * # Complexity
+ * O(V + E).
+ */
+export function selectSubgraph(
+  graph: CompiledGraph,
+  kinds: Uint8Array,
+  selection: Selection,
+  where: string,
+): Uint8Array {
+  const { size, flags } = graph;
+  const mask = new Uint8Array(size).fill(1);
+
+  if (!selection.runDebug) {
+    for (let node = 0; node < size; node += 1) {
+      if ((flags[node]! & NodeFlag.debug) !== 0) mask[node] = 0;
+    }
+  }
+
+  if (selection.setupOnly === true) {
+    for (let node = 0; node < size; node += 1) {
+      if ((flags[node]! & NodeFlag.setup) === 0) mask[node] = 0;
+    }
+  }
+
+  if (selection.roots !== undefined) {
+    for (const root of selection.roots) checkRoot(graph, kinds, root, where);
+    const reached = reach(graph.childOffsets, graph.children, size, selection.roots);
+    for (let node = 0; node < size; node += 1) mask[node]! &= reached[node]!;
+  }
+
+  let excluded: Uint8Array | undefined;
+  if (selection.excluded !== undefined && selection.excluded.length > 0) {
+    excluded = reach(graph.childOffsets, graph.children, size, selection.excluded);
+    for (let node = 0; node < size; node += 1) if (excluded[node] === 1) mask[node] = 0;
+  }
+
+  if (selection.targets !== undefined) {
+    for (const target of selection.targets) {
+      if (mask[target] === 0) {
+        throw new TawaziUsageError(
+          `${where}: target node "${graph.ids[target]}" is removed by ` +
+            `${describeRemoval(graph, selection, excluded, target)}; ` +
+            "remove it from targetNodes or change the other selections.",
+        );
+      }
+    }
+    const needed = reach(graph.parentOffsets, graph.parents, size, selection.targets);
+    for (let node = 0; node < size; node += 1) mask[node]! &= needed[node]!;
+  }
+
+  const selected =
+    selection.roots !== undefined || selection.targets !== undefined || excluded !== undefined;
+  if (selection.runDebug && selected && selection.setupOnly !== true) {
+    joinDebugNodes(graph, mask, excluded);
+  }
+
+  for (let node = 0; node < size; node += 1) {
+    if (kinds[node] === NodeKind.argument) mask[node] = 1;
+  }
+  return mask;
+}
+
+/** Adds every debug node whose parents are all selected, in topological order, so chains join. */
+function joinDebugNodes(
+  graph: CompiledGraph,
+  mask: Uint8Array,
+  excluded: Uint8Array | undefined,
+): void {
+  const { topologicalOrder, flags, parentOffsets, parents } = graph;
+  for (const node of topologicalOrder) {
+    if (mask[node] === 1 || (flags[node]! & NodeFlag.debug) === 0) continue;
+    if (excluded !== undefined && excluded[node] === 1) continue;
+    let parentsSelected = parentOffsets[node + 1]! > parentOffsets[node]!;
+    for (let edge = parentOffsets[node]!; edge < parentOffsets[node + 1]!; edge += 1) {
+      if (mask[parents[edge]!] === 0) parentsSelected = false;
+    }
+    if (parentsSelected) mask[node] = 1;
+  }
+}
+
+/** A root may depend only on DAG inputs (argument nodes) and constants. */
+function checkRoot(graph: CompiledGraph, kinds: Uint8Array, root: number, where: string): void {
+  for (let edge = graph.parentOffsets[root]!; edge < graph.parentOffsets[root + 1]!; edge += 1) {
+    const parent = graph.parents[edge]!;
+    if (kinds[parent] !== NodeKind.argument) {
+      throw new TawaziUsageError(
+        `${where}: "${graph.ids[root]}" in rootNodes is not a root: it depends on ` +
+          `"${graph.ids[parent]}". A root node depends only on DAG inputs and constants.`,
+      );
+    }
+  }
+}
+
+function describeRemoval(
+  graph: CompiledGraph,
+  selection: Selection,
+  excluded: Uint8Array | undefined,
+  target: number,
+): string {
+  if (excluded !== undefined && excluded[target] === 1) return "excludeNodes";
+  if ((graph.flags[target]! & NodeFlag.debug) !== 0 && !selection.runDebug) {
+    return "cfg.RUN_DEBUG_NODES being off (it is a debug node)";
+  }
+  if (selection.roots !== undefined) return "rootNodes (it does not descend from any root)";
+  return "the selection";
+}
+
+/**
+ * Marks every node reachable from `starts` along one CSR direction, starts included.
+ *
+ * # Complexity
+ * O(V + E), iterative.
+ */
+function reach(
+  offsets: Uint32Array,
+  edges: Uint32Array,
+  size: number,
+  starts: readonly number[],
+): Uint8Array {
+  const reached = new Uint8Array(size);
+  const stack: number[] = [];
+  for (const start of starts) {
+    if (reached[start] === 0) {
+      reached[start] = 1;
+      stack.push(start);
+    }
+  }
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    for (let edge = offsets[node]!; edge < offsets[node + 1]!; edge += 1) {
+      const next = edges[edge]!;
+      if (reached[next] === 0) {
+        reached[next] = 1;
+        stack.push(next);
+      }
+    }
+  }
+  return reached;
+}
