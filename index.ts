@@ -13,6 +13,7 @@ export {
   type NodeStatus,
 } from "./src/trace/execution.js";
 export type { Alias } from "./src/trace/aliases.js";
+export type { ComposeOptions } from "./src/trace/compose.js";
 export type { NodeProfile, ChromeTrace } from "./src/run/profile.js";
 export type { RenderOptions } from "./src/graph/render.js";
 export { ops, and_, or_, not_ } from "./src/trace/ops.js";

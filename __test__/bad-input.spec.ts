@@ -383,12 +383,20 @@ function describeRows(engine: EngineKind): Row[] {
       includes: ['"incr"', '"leaking"', '"nester"'],
     },
     {
-      name: "calling a DAG while describing",
-      act: () => dag(function outer(x: number) {
-        return inner(x);
+      name: "sub-DAG with a missing argument",
+      act: () => dag(function outer() {
+        return inner.inline(...([] as unknown as [number]));
       }, { engine }),
       ...usage,
-      includes: ['"inner"', "inside a describing function"],
+      includes: ['"inner"', 'missing its argument "x"', "bad-input.spec.ts"],
+    },
+    {
+      name: "sub-DAG with too many arguments",
+      act: () => dag(function outer(x: number) {
+        return inner.inline(...([x, x] as unknown as [number]));
+      }, { engine }),
+      ...usage,
+      includes: ['"inner"', "received 2", "bad-input.spec.ts"],
     },
     {
       name: "dag called inside a describing function",

@@ -23,4 +23,6 @@ export const NodeKind = {
   call: 1,
   /** A key or index read from another node's result. */
   lookup: 2,
+  /** An argument of an inlined sub-DAG: its result is the value passed to the sub-DAG. */
+  forward: 3,
 } as const;

@@ -1,4 +1,5 @@
 import type { CompiledGraph } from "../graph/compiled.js";
+import type { SetupOrigin } from "../trace/builder.js";
 import { TracedRef } from "../trace/traced.js";
 import { Template } from "../trace/template.js";
 
@@ -12,10 +13,12 @@ export interface Program {
   readonly kinds: Uint8Array;
   /** The user function of call nodes, `null` elsewhere. */
   readonly fns: readonly (((...args: unknown[]) => unknown) | null)[];
-  /** The argument's position, the call's argument entries, or the lookup's key. */
+  /** The argument's position, the call's argument entries, the lookup's key or the forwarded entry. */
   readonly payloads: readonly unknown[];
-  /** `active` entries of conditional nodes. */
-  readonly actives: ReadonlyMap<number, unknown>;
+  /** `active` entries of conditional nodes: the node runs when all of them are truthy. */
+  readonly actives: ReadonlyMap<number, readonly unknown[]>;
+  /** Inlined setup nodes whose results a sub-DAG instance shares. */
+  readonly setupOrigins: ReadonlyMap<number, SetupOrigin>;
   /** Expected array length of each node's result, 0 when not declared. */
   readonly unpackTo: Uint32Array;
   /** The describing function's return value, as an entry. */

@@ -129,12 +129,13 @@ export class Run {
     let thenable: boolean;
     let cpuStart: NodeJS.CpuUsage | undefined;
     try {
-      if ((flags & NodeFlag.conditional) !== 0) {
-        const active = resolveEntry(program.actives.get(node), this.results);
-        if (!active) {
-          this.schedule.finish(node, NodeState.skippedInactive);
-          return;
-        }
+      if ((flags & NodeFlag.conditional) !== 0 && !this.isActive(node)) {
+        this.schedule.finish(node, NodeState.skippedInactive);
+        return;
+      }
+      if (kind === NodeKind.forward) {
+        this.succeed(node, resolveEntry(program.payloads[node], this.results));
+        return;
       }
       if ((flags & NodeFlag.setup) !== 0 && this.reuseSetup(node)) return;
 
@@ -201,15 +202,30 @@ export class Run {
     }
   }
 
+  private isActive(node: number): boolean {
+    for (const entry of this.program.actives.get(node)!) {
+      if (!resolveEntry(entry, this.results)) return false;
+    }
+    return true;
+  }
+
+  /** Returns where a setup node's result is kept: the inlined sub-DAG's results, or this DAG's. */
+  private setupSlot(node: number): { cache: SetupCache; id: string } | undefined {
+    const origin = this.program.setupOrigins.get(node);
+    if (origin !== undefined) return origin;
+    const cache = this.options.setupCache;
+    return cache === undefined ? undefined : { cache, id: this.program.graph.ids[node]! };
+  }
+
   /**
    * Serves a setup node from the DAG instance's setup results: a stored result at once, a
    * result being computed by another run when it settles. Otherwise registers this run as the
    * one computing it and returns false, so the node is called.
    */
   private reuseSetup(node: number): boolean {
-    const cache = this.options.setupCache;
-    if (cache === undefined) return false;
-    const id = this.program.graph.ids[node]!;
+    const slot = this.setupSlot(node);
+    if (slot === undefined) return false;
+    const { cache, id } = slot;
     const entry = cache.get(id);
 
     if (entry === undefined) {
@@ -244,13 +260,13 @@ export class Run {
     const deferred = this.computingSetup.get(node);
     if (deferred === undefined) return;
     this.computingSetup.delete(node);
-    const id = this.program.graph.ids[node]!;
+    const { cache, id } = this.setupSlot(node)!;
     if ("value" in outcome) {
-      this.options.setupCache!.set(id, { done: true, value: outcome.value });
+      cache.set(id, { done: true, value: outcome.value });
       deferred.resolve(outcome.value);
     } else {
       // A failed setup node caches nothing, so the next call computes it again.
-      this.options.setupCache!.delete(id);
+      cache.delete(id);
       deferred.reject(outcome.error);
     }
   }

@@ -16,13 +16,19 @@ export class AliasIndex {
   private readonly byExecNode = new Map<unknown, number[]>();
   private readonly byInfo = new Map<NodeInfo, number>();
 
+  /**
+   * Indexes `infos`; `indices[i]` is the dense index of `infos[i]` (by default `i`, for a DAG
+   * whose nodes are all listed).
+   */
   constructor(
     readonly dagName: string,
     infos: readonly NodeInfo[],
     execNodes: readonly (ExecNode | null)[],
+    indices?: readonly number[],
   ) {
-    for (let node = 0; node < infos.length; node += 1) {
-      const info = infos[node]!;
+    for (let position = 0; position < infos.length; position += 1) {
+      const info = infos[position]!;
+      const node = indices?.[position] ?? position;
       this.byId.set(info.id, node);
       this.byInfo.set(info, node);
       for (const tag of info.tags) push(this.byTag, tag, node);

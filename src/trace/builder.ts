@@ -1,5 +1,6 @@
 import { TawaziUsageError } from "../errors.js";
 import { NodeFlag, NodeKind } from "../graph/flags.js";
+import type { SetupCache } from "../run/setup-cache.js";
 import type { ExecNode } from "./exec-node.js";
 import { TracedRef, makeTraced, tracedRefOf } from "./traced.js";
 import { Template, scanForTraced } from "./template.js";
@@ -15,6 +16,25 @@ export interface CallSpec {
 }
 
 const noTags: readonly string[] = Object.freeze([]);
+
+/**
+ * Where new nodes go: the DAG itself, or a sub-DAG inlined into it. Ids made in a scope get its
+ * prefix (`sub.`, `sub<<1>>.`) and count uses separately from the enclosing scope.
+ */
+interface Scope {
+  readonly prefix: string;
+  readonly useCounts: Map<string, number>;
+  /** `active` values gating every node made in this scope (those of enclosing scopes too). */
+  readonly gates: readonly unknown[];
+  /** The inlined sub-DAG's own setup results, shared with the inlined setup nodes. */
+  readonly setupCache: SetupCache | undefined;
+}
+
+/** The origin of an inlined setup node's result: the sub-DAG's setup results, by its own id. */
+export interface SetupOrigin {
+  readonly cache: SetupCache;
+  readonly id: string;
+}
 
 /** The describing functions being traced now, innermost last. */
 const activeBuilders: GraphBuilder[] = [];
@@ -39,8 +59,10 @@ export class GraphBuilder {
   readonly execNodes: (ExecNode | null)[] = [];
   /** Per kind: the argument's position, the call's argument entries, or the lookup's key. */
   readonly payloads: unknown[] = [];
-  /** `active` entries of conditional nodes. */
-  readonly actives = new Map<number, unknown>();
+  /** `active` entries of conditional nodes: the node runs when all of them are truthy. */
+  readonly actives = new Map<number, unknown[]>();
+  /** Inlined setup nodes whose results the sub-DAG instance shares. */
+  readonly setupOrigins = new Map<number, SetupOrigin>();
 
   /** Parents in CSR form: node i's parents are parentList[parentOffsets[i] .. parentOffsets[i+1]). */
   readonly parentOffsets: number[] = [0];
@@ -48,7 +70,9 @@ export class GraphBuilder {
 
   /** stamp[p] === i + 1 while node i is being recorded and p is already among its parents. */
   private readonly stamp: number[] = [];
-  private readonly useCounts = new Map<string, number>();
+  private readonly scopes: Scope[] = [
+    { prefix: "", useCounts: new Map(), gates: [], setupCache: undefined },
+  ];
 
   constructor(readonly dagName: string) {}
 
@@ -66,11 +90,73 @@ export class GraphBuilder {
     }
   }
 
-  /** Returns `base` for its first use in this DAG and `base<<k>>` for the k-th further use. */
+  /**
+   * Returns `base` for its first use in the current scope and `base<<k>>` for the k-th further
+   * use, after the scope's prefix.
+   */
   uniqueId(base: string): string {
-    const uses = this.useCounts.get(base) ?? 0;
-    this.useCounts.set(base, uses + 1);
+    const scope = this.scopes[this.scopes.length - 1]!;
+    return scope.prefix + this.localId(scope, base);
+  }
+
+  private localId(scope: Scope, base: string): string {
+    const uses = scope.useCounts.get(base) ?? 0;
+    scope.useCounts.set(base, uses + 1);
     return uses === 0 ? base : `${base}<<${uses}>>`;
+  }
+
+  /**
+   * Records the nodes of a sub-DAG called inside this describing function: `describe` runs in
+   * a new scope whose ids are prefixed with the sub-DAG's name, gated by `gate` when given.
+   */
+  inline<T>(
+    subName: string,
+    setupCache: SetupCache,
+    gate: { value: unknown } | undefined,
+    describe: () => T,
+  ): T {
+    const outer = this.scopes[this.scopes.length - 1]!;
+    const gates = gate === undefined ? outer.gates : [...outer.gates, gate.value];
+    this.scopes.push({
+      prefix: `${outer.prefix}${this.localId(outer, subName)}.`,
+      useCounts: new Map(),
+      gates,
+      setupCache,
+    });
+    try {
+      return describe();
+    } finally {
+      this.scopes.pop();
+    }
+  }
+
+  /** Records an argument of an inlined sub-DAG, whose result is `value`. */
+  addForward(subName: string, parameter: string, value: unknown): unknown {
+    const index = this.beginNode(
+      this.uniqueId(`${subName}>>>${parameter}`),
+      NodeKind.forward,
+      NodeFlag.inline,
+    );
+    this.payloads.push(this.toEntry(value, index));
+    this.execNodes.push(null);
+    this.priorities.push(0);
+    this.unpackTo.push(0);
+    this.tags.push(noTags);
+    this.addGates(index, []);
+    this.endNode();
+    return makeTraced(new TracedRef(this, index, 0));
+  }
+
+  /** Records the node's own `active` entries and the gates of the current scope. */
+  private addGates(index: number, own: unknown[]): void {
+    const scope = this.scopes[this.scopes.length - 1]!;
+    // Gating a sub-DAG is not a data dependency of its setup nodes: they run once per instance.
+    const gates = (this.flags[index]! & NodeFlag.setup) !== 0 ? [] : scope.gates;
+    if (own.length === 0 && gates.length === 0) return;
+    const entries = [...own];
+    for (const gate of gates) entries.push(this.toEntry(gate, index));
+    this.actives.set(index, entries);
+    this.flags[index]! |= NodeFlag.conditional;
   }
 
   addArgument(name: string, position: number): unknown {
@@ -102,9 +188,11 @@ export class GraphBuilder {
     this.unpackTo.push(spec.unpackTo);
     this.tags.push(spec.tags.length === 0 ? noTags : spec.tags);
 
-    if (spec.active !== undefined) {
-      this.actives.set(index, this.toEntry(spec.active, index));
-      this.flags[index]! |= NodeFlag.conditional;
+    this.addGates(index, spec.active === undefined ? [] : [this.toEntry(spec.active, index)]);
+    const scope = this.scopes[this.scopes.length - 1]!;
+    if ((spec.flags & NodeFlag.setup) !== 0 && scope.setupCache !== undefined) {
+      const localId = this.ids[index]!.slice(scope.prefix.length);
+      this.setupOrigins.set(index, { cache: scope.setupCache, id: localId });
     }
 
     this.endNode();

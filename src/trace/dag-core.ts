@@ -38,7 +38,8 @@ export interface NodeInfo {
   readonly debug: boolean;
 }
 
-const kindNames = ["argument", "call", "lookup"] as const;
+/** Names of NodeKind values; an inlined sub-DAG's arguments are arguments too. */
+const kindNames = ["argument", "call", "lookup", "argument"] as const;
 
 /** A subgraph selection by node ids, so it applies to every traced variant of the DAG. */
 export interface IdSelection {
@@ -71,6 +72,9 @@ export class DagCore {
   private tagIndex: Map<string, NodeInfo[]> | undefined;
   private aliases: AliasIndex | undefined;
 
+  /** The nodes of the traced program that belong to this DAG (a composed DAG's part); null for all. */
+  readonly scope: Uint8Array | null;
+
   constructor(
     readonly name: string,
     readonly describe: (...args: unknown[]) => unknown,
@@ -81,12 +85,14 @@ export class DagCore {
       behavior: BehaviorName;
       scheduler: Scheduler;
       overrides?: Map<string, NodeSettings>;
+      scope?: Uint8Array | null;
     },
   ) {
     this.maxConcurrency = options.maxConcurrency;
     this.behavior = options.behavior;
     this.scheduler = options.scheduler;
     this.overrides = options.overrides ?? new Map();
+    this.scope = options.scope ?? null;
   }
 
   /** Returns a fresh instance with the same description and settings but no setup results. */
@@ -104,6 +110,7 @@ export class DagCore {
       behavior: this.behavior,
       scheduler: this.scheduler,
       overrides: new Map(this.overrides),
+      scope: this.scope,
     });
   }
 
@@ -177,7 +184,7 @@ export class DagCore {
       for (let node = 0; node < graph.size && !hasDebug; node += 1) {
         hasDebug = (graph.flags[node]! & NodeFlag.debug) !== 0;
       }
-      if (runDebug || !hasDebug) return null;
+      if ((runDebug || !hasDebug) && this.scope === null) return null;
     }
 
     const index = this.idIndex(program);
@@ -190,7 +197,11 @@ export class DagCore {
       setupOnly: selection?.setupOnly,
       runDebug,
     };
-    return selectSubgraph(graph, program.kinds, indexSelection, where);
+    const mask = selectSubgraph(graph, program.kinds, indexSelection, where);
+    if (this.scope !== null && program === this.traced.program) {
+      for (let node = 0; node < graph.size; node += 1) mask[node]! &= this.scope[node]!;
+    }
+    return mask;
   }
 
   /** Applies a validated configuration to every traced program. */
@@ -236,11 +247,16 @@ export class DagCore {
   }
 
   aliasIndex(): AliasIndex {
-    this.aliases ??= new AliasIndex(
-      this.name,
-      [...this.nodeInfos().values()],
-      this.traced.builder.execNodes,
-    );
+    if (this.aliases === undefined) {
+      const index = this.idIndex(this.traced.program);
+      const infos = [...this.nodeInfos().values()];
+      this.aliases = new AliasIndex(
+        this.name,
+        infos,
+        this.traced.builder.execNodes,
+        infos.map((info) => index.get(info.id)!),
+      );
+    }
     return this.aliases;
   }
 
@@ -251,12 +267,14 @@ export class DagCore {
     const infos = new Map<string, NodeInfo>();
 
     for (let node = 0; node < graph.size; node += 1) {
-      const kind = builder.kinds[node]!;
+      if (this.scope !== null && this.scope[node] === 0) continue;
+      const kind = program.kinds[node]!;
       const flags = graph.flags[node]!;
       const execNode = builder.execNodes[node];
       let name: string;
       if (kind === NodeKind.call) name = execNode!.id;
-      else if (kind === NodeKind.argument) name = this.parameters[builder.payloads[node] as number]!.name;
+      else if (kind === NodeKind.argument) name = this.parameters[program.payloads[node] as number]!.name;
+      else if (kind === NodeKind.forward) name = graph.ids[node]!.slice(graph.ids[node]!.lastIndexOf(">>>") + 3);
       else name = builder.payloads[node] as string;
 
       infos.set(

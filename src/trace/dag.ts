@@ -5,12 +5,14 @@ import { schedulerFor } from "../engine/select.js";
 import type { Settlement } from "../run/run.js";
 import type { Alias } from "./aliases.js";
 import { currentBuilder } from "./builder.js";
+import { type ComposeOptions, composeCore } from "./compose.js";
+import { callSite } from "./exec-node.js";
 import { parseDagConfig, readConfigDocument } from "./config-file.js";
 import { type BehaviorName, DagCore, type NodeInfo, behaviorNames } from "./dag-core.js";
 import { DAGExecution, type ExecutorOptions } from "./execution.js";
 import { readParameters } from "./parameters.js";
 import { traceProgram } from "./program-builder.js";
-import type { Resolved } from "./traced.js";
+import type { Resolved, Traceable, Traced } from "./traced.js";
 import {
   checkKeys,
   closestMatches,
@@ -46,6 +48,28 @@ export interface DagOptions {
    */
   engine?: EngineKind;
 }
+
+/** Options of a sub-DAG call through `sub.with(options)`. */
+export interface SubDagOptions {
+  /** Every node of the inlined sub-DAG runs only when this value is truthy (besides its own `active`). */
+  active?: unknown;
+}
+
+type TraceableArgs<A extends readonly unknown[]> = { [K in keyof A]: Traceable<A[K]> };
+
+/**
+ * The traced values a sub-DAG call returns inside a describing function; `any` when the DAG's
+ * return type is unknown, so every DAG is assignable to the plain `DAG` type.
+ */
+export type Retraced<R> = unknown extends R
+  ? any
+  : R extends readonly unknown[]
+  ? { [K in keyof R]: Traced<R[K]> }
+  : R extends (...args: never[]) => unknown
+    ? Traced<R>
+    : R extends object
+      ? { [K in keyof R]: Traced<R[K]> }
+      : Traced<R>;
 
 /** Options of `pipeline.setup(options)`. */
 export interface SetupOptions {
@@ -113,6 +137,26 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
     return settlement.value as R;
   }
 
+  /**
+   * Inlines this DAG into the describing function being traced, returning traced values. A
+   * plain call does the same at run time; this form is typed for describing functions.
+   */
+  inline(...args: TraceableArgs<A>): Retraced<R> {
+    return inlineDag(coreOf(this), args, undefined) as Retraced<R>;
+  }
+
+  /** Returns a caller that inlines this DAG with every node gated by `active`. */
+  with(options: SubDagOptions): (...args: TraceableArgs<A>) => Retraced<R> {
+    const core = coreOf(this);
+    const where = `${core.name}.with()`;
+    if (typeof options !== "object" || options === null) {
+      throw new TawaziUsageError(`${where}: options must be an object, received ${describeValue(options)}.`);
+    }
+    checkKeys(where, "option", options, ["active"]);
+    const gate = options.active === undefined ? undefined : { value: options.active };
+    return (...args) => inlineDag(core, args, gate) as Retraced<R>;
+  }
+
   /** Returns a single-use execution of this DAG with a subgraph, cache and profile options. */
   executor(options: ExecutorOptions = {}): DAGExecution<A, R> {
     return new DAGExecution(this, options);
@@ -140,6 +184,14 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
       };
       run.pump();
     });
+  }
+
+  /**
+   * Returns a new DAG made of part of this one: its parameters are the results of the `inputs`
+   * nodes, and it returns the `outputs` node (or an array of them).
+   */
+  compose(options: ComposeOptions): DAG<unknown[], unknown> {
+    return wrapCore(composeCore(coreOf(this), options));
   }
 
   /** Returns a fresh instance of this DAG: same description and settings, no setup results. */
@@ -296,6 +348,44 @@ function wrapCore(core: DagCore): DAG {
   return pipeline as unknown as DAG;
 }
 
+/**
+ * Records the nodes of `core`'s DAG inside the describing function being traced: its argument
+ * nodes forward `args`, and the rest get ids prefixed with the sub-DAG's name.
+ */
+function inlineDag(core: DagCore, args: readonly unknown[], gate: { value: unknown } | undefined): unknown {
+  const builder = currentBuilder();
+  if (builder === undefined) {
+    throw new TawaziUsageError(
+      `DAG "${core.name}" was inlined outside a describing function; call it with ` +
+        `await ${core.name}(...) instead.`,
+    );
+  }
+
+  const parameters = core.parameters;
+  if (args.length > parameters.length) {
+    throw new TawaziUsageError(
+      `DAG "${core.name}" takes ${parameters.length} argument(s), received ${args.length} ` +
+        `(called at ${callSite()}). Pass at most ${parameters.length}.`,
+    );
+  }
+  const missing = parameters.find((parameter, position) => position >= args.length && !parameter.hasDefault);
+  if (missing !== undefined) {
+    throw new TawaziUsageError(
+      `DAG "${core.name}" is missing its argument "${missing.name}" (called at ${callSite()}). ` +
+        "Pass every argument that has no default value.",
+    );
+  }
+
+  return builder.inline(core.name, core.setupCache, gate, () => {
+    const describeArgs = parameters.map((parameter, position) => {
+      const value = args[position];
+      const forwarded = builder.addForward(core.name, parameter.name, value);
+      return value === undefined && parameter.hasDefault ? undefined : forwarded;
+    });
+    return core.describe(...describeArgs);
+  });
+}
+
 function graphView(core: DagCore) {
   const graph = core.traced.program.graph;
   return {
@@ -307,14 +397,7 @@ function graphView(core: DagCore) {
 }
 
 function callDag(core: DagCore, args: unknown[]): Promise<unknown> {
-  if (currentBuilder() !== undefined) {
-    // NOTE: calling one DAG inside another's describing function (inlining) is not supported
-    // yet; it is rejected rather than run eagerly at describe time.
-    throw new TawaziUsageError(
-      `DAG "${core.name}" was called inside a describing function; ` +
-        "calling a DAG inside another DAG is not supported in this version.",
-    );
-  }
+  if (currentBuilder() !== undefined) return inlineDag(core, args, undefined) as Promise<unknown>;
   return new Promise((resolve, reject) => {
     const run = core.run(args, false, core.name);
     run.onSettle = (settlement: Settlement) => {

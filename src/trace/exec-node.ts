@@ -108,7 +108,7 @@ const callOptionKeys = ["tag", "active", "unpackTo"] as const;
 const warnedOutsideDag = new WeakSet<object>();
 
 /** Returns "file:line:column" of the caller's caller, for messages about a call site. */
-function callSite(): string {
+export function callSite(): string {
   const lines = new Error().stack?.split("\n") ?? [];
   const frame = lines.find((line, position) => position >= 3 && !line.includes("/src/trace/"));
   return frame?.trim().replace(/^at\s+/u, "") ?? "an unknown location";

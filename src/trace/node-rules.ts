@@ -27,7 +27,7 @@ export function checkNodeRules(builder: GraphBuilder): void {
       const parent = parentList[edge]!;
       const parentFlags = flags[parent]!;
 
-      if (isSetup && kinds[parent] === NodeKind.argument) {
+      if (isSetup && (kinds[parent] === NodeKind.argument || kinds[parent] === NodeKind.forward)) {
         problems.push(
           `setup node "${ids[node]}" depends on the DAG input "${ids[parent]}"; a setup result ` +
             "is computed once per DAG instance, so it may depend only on constants and setup nodes",

@@ -58,6 +58,7 @@ export function traceProgram(
     ),
     payloads: builder.payloads,
     actives: builder.actives,
+    setupOrigins: builder.setupOrigins,
     unpackTo: Uint32Array.from(builder.unpackTo),
     returnEntry,
   };
