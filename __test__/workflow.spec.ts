@@ -1,21 +1,23 @@
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import test from "ava";
 
-import { TawaziUsageError } from "../index.js";
+import { type ChromeTrace, TawaziUsageError } from "../index.js";
 import { buildSalesPipeline, latencyMs, measureDemo } from "../examples/demo.js";
 import {
   type ReplayReport,
   type Workflow,
+  TraceFileError,
   computeBounds,
   loadWorkflow,
   parseWorkflow,
   replayWorkflow,
+  writeTraceFile,
 } from "../examples/workflow.js";
 import { checkUnhandled } from "./hazards/unhandled.js";
 
@@ -360,6 +362,18 @@ const badCommandLines: { args: string[]; message: string }[] = [
     message: "error: --workflow needs a file; pass it as --workflow path/to/instance.json.\n",
   },
   {
+    args: ["--workflow", "x.json", "--trace"],
+    message: "error: --trace needs a file; pass it as --trace path/to/trace.json.\n",
+  },
+  {
+    args: ["--workflow", "x.json", "--trace", "--concurrency", "2"],
+    message: "error: --trace needs a file; pass it as --trace path/to/trace.json.\n",
+  },
+  {
+    args: ["--trace", "trace.json"],
+    message: "error: --trace applies to a workflow replay; add --workflow FILE.json.\n",
+  },
+  {
     args: ["--speed", "2"],
     message: 'error: unknown option "--speed"; run with --help to list the options.\n',
   },
@@ -384,6 +398,176 @@ test("cli reports library errors briefly", async (t) => {
   t.is(result.stderr.split("\n").length, 2, result.stderr);
 });
 
+type TraceEvent = ChromeTrace["traceEvents"][number];
+
+/** Returns the "X" events of `trace`, each with its end time in microseconds. */
+function taskEvents(trace: ChromeTrace): (TraceEvent & { end: number })[] {
+  return trace.traceEvents
+    .filter((event) => event.ph === "X")
+    .map((event) => ({ ...event, end: event.ts + event.dur! }));
+}
+
+/**
+ * Tolerance for comparing trace times. They are differences of performance.now() values scaled
+ * to microseconds, so float rounding can misorder two equal instants by far less than 1 ns.
+ */
+const roundingUs = 1e-3;
+
+/** Lists every way a trace breaks the workflow's runtimes, order or one-task-per-track layout. */
+function traceViolations(workflow: Workflow, trace: ChromeTrace, timeScale: number): string[] {
+  const violations: string[] = [];
+  const events = taskEvents(trace);
+  const byName = new Map(events.map((event) => [event.name, event]));
+
+  for (const task of workflow.tasks) {
+    const event = byName.get(task.id);
+    if (event === undefined) continue;
+    const runtimeUs = task.runtimeSeconds * timeScale * 1e6;
+    if (event.dur! < runtimeUs - roundingUs) {
+      violations.push(`${task.id} lasted ${event.dur} µs, less than its runtime ${runtimeUs} µs`);
+    }
+    for (const parent of task.parents) {
+      const parentEvent = byName.get(parent);
+      if (parentEvent === undefined || event.ts < parentEvent.end - roundingUs) {
+        violations.push(`${task.id} started before its parent ${parent} ended`);
+      }
+    }
+  }
+
+  const byTrack = new Map<number, typeof events>();
+  for (const event of events) {
+    byTrack.set(event.tid, [...(byTrack.get(event.tid) ?? []), event]);
+  }
+  for (const [tid, track] of byTrack) {
+    track.sort((a, b) => a.ts - b.ts);
+    for (let position = 1; position < track.length; position += 1) {
+      const previous = track[position - 1]!;
+      const current = track[position]!;
+      if (current.ts < previous.end - roundingUs) {
+        violations.push(`${previous.name} and ${current.name} overlap on track ${tid}`);
+      }
+    }
+  }
+  return violations;
+}
+
+/** Lists the temporary files that writing `traceFile` left in its folder. */
+async function leftoverTemporaryFiles(traceFile: string): Promise<string[]> {
+  const prefix = `.${path.basename(traceFile)}.`;
+  const names = await readdir(path.dirname(traceFile));
+  return names.filter((name) => name.startsWith(prefix) && name.endsWith(".tmp"));
+}
+
+function sortedTaskIds(workflow: Workflow): string[] {
+  return workflow.tasks.map((task) => task.id).sort();
+}
+
+test("cli writes a trace file", async (t) => {
+  const file = await writeInstance("trace-diamond.json", instance(diamond));
+  const traceFile = path.join(tempDir, "diamond-trace.json");
+  const timeScale = 0.005;
+  const result = await runCli([
+    "--workflow",
+    file,
+    "--concurrency",
+    "2",
+    "--time-scale",
+    String(timeScale),
+    "--trace",
+    traceFile,
+  ]);
+
+  t.is(result.code, 0, result.stderr);
+  const traceLine = result.stdout.split("\n").find((line) => line.startsWith("trace "));
+  t.is(traceLine?.replace(/^trace +/, ""), `${traceFile} (4 events)`);
+  const trace = JSON.parse(await readFile(traceFile, "utf8")) as ChromeTrace;
+  const workflow = parseWorkflow(instance(diamond));
+  const names = taskEvents(trace).map((event) => event.name);
+
+  t.deepEqual(names.sort(), sortedTaskIds(workflow));
+  t.deepEqual(traceViolations(workflow, trace, timeScale), []);
+  t.is(trace.displayTimeUnit, "ms");
+  t.deepEqual(await leftoverTemporaryFiles(traceFile), []);
+});
+
+test("cli overwrites an existing trace", async (t) => {
+  const chain = instance([
+    { id: "first", children: ["second"], runtime: 1 },
+    { id: "second", runtime: 1 },
+  ]);
+  const file = await writeInstance("trace-chain.json", chain);
+  const traceFile = path.join(tempDir, "chain-trace.json");
+  await writeFile(traceFile, "stale");
+  const result = await runCli(["--workflow", file, "--trace", traceFile]);
+  const trace = JSON.parse(await readFile(traceFile, "utf8")) as ChromeTrace;
+
+  t.is(result.code, 0, result.stderr);
+  t.deepEqual(
+    taskEvents(trace).map((event) => event.name),
+    ["first", "second"],
+  );
+});
+
+const unwritableTraces: { title: string; target: () => string; mentions: string }[] = [
+  { title: "a folder", target: () => tempDir, mentions: "it is a folder" },
+  {
+    title: "a missing folder",
+    target: () => path.join(tempDir, "absent", "trace.json"),
+    mentions: "does not exist",
+  },
+];
+
+for (const unwritable of unwritableTraces) {
+  test(`cli rejects trace path to ${unwritable.title}`, async (t) => {
+    const name = `trace-${unwritable.title.replaceAll(" ", "-")}.json`;
+    const file = await writeInstance(name, instance(diamond));
+    const target = unwritable.target();
+    const result = await runCli(["--workflow", file, "--trace", target]);
+
+    t.is(result.code, 1);
+    t.true(result.stderr.startsWith(`error: cannot write the trace to ${target}: `), result.stderr);
+    t.true(result.stderr.includes(unwritable.mentions), result.stderr);
+    t.is(result.stderr.split("\n").length, 2, result.stderr);
+    t.is(result.stdout, "");
+  });
+}
+
+test("trace writer rejects a folder", async (t) => {
+  const folder = path.join(tempDir, "trace-folder");
+  await mkdir(folder);
+  const trace: ChromeTrace = { traceEvents: [], displayTimeUnit: "ms" };
+  const error = await t.throwsAsync(writeTraceFile(folder, trace), { instanceOf: TraceFileError });
+
+  t.true(error.message.includes(folder), error.message);
+  t.deepEqual(await leftoverTemporaryFiles(folder), []);
+});
+
+test.serial("replay returns trace when asked", async (t) => {
+  const workflow = parseWorkflow(instance(diamond));
+  const timeScale = 0.01;
+  const report = await checkUnhandled(t, () =>
+    replayWorkflow(workflow, { concurrency: 2, timeScale, trace: true }),
+  );
+  const events = taskEvents(report.trace!);
+  const b = events.find((event) => event.name === "b")!;
+  const c = events.find((event) => event.name === "c")!;
+
+  t.deepEqual(events.map((event) => event.name).sort(), ["a", "b", "c", "d"]);
+  t.deepEqual(traceViolations(workflow, report.trace!, timeScale), []);
+  t.not(b.tid, c.tid);
+  t.deepEqual(scheduleViolations(workflow, report), []);
+  t.deepEqual(report.leaves, ["d"]);
+});
+
+test.serial("replay without trace option", async (t) => {
+  const workflow = parseWorkflow(instance(diamond));
+  const report = await checkUnhandled(t, () =>
+    replayWorkflow(workflow, { concurrency: 2, timeScale: 0.001 }),
+  );
+
+  t.is(report.trace, undefined);
+});
+
 /** Target lower bound of each instance replay: long enough to measure, short enough for CI. */
 const replayTargetMs = 250;
 const replayConcurrency = 4;
@@ -396,7 +580,7 @@ if (existsSync(instancesDir)) {
       const unscaled = computeBounds(workflow, { concurrency: replayConcurrency, timeScale: 1 });
       const timeScale = replayTargetMs / unscaled.lowerBoundMs;
       const report = await checkUnhandled(t, () =>
-        replayWorkflow(workflow, { concurrency: replayConcurrency, timeScale }),
+        replayWorkflow(workflow, { concurrency: replayConcurrency, timeScale, trace: true }),
       );
       const hasChildren = new Set(workflow.tasks.flatMap((task) => task.parents));
 
@@ -413,6 +597,11 @@ if (existsSync(instancesDir)) {
         report.leaves,
         workflow.tasks.filter((task) => !hasChildren.has(task.id)).map((task) => task.id),
       );
+      t.deepEqual(
+        taskEvents(report.trace!).map((event) => event.name).sort(),
+        sortedTaskIds(workflow),
+      );
+      t.deepEqual(traceViolations(workflow, report.trace!, timeScale), []);
     });
   }
 } else {

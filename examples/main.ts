@@ -1,17 +1,25 @@
 /**
  * Command-line entry of the examples (`npm start`). Without arguments it runs the sales demo;
- * `--workflow FILE.json` replays a WfCommons instance instead.
+ * `--workflow FILE.json` replays a WfCommons instance instead, and `--trace FILE` also writes
+ * the replay's timeline as Trace Event JSON.
  *
- * Exit codes: 0 on success, 1 when the library or the workflow file raises an error, 2 for an
- * invalid command line.
+ * Exit codes: 0 on success, 1 when the library or the workflow file raises an error or the
+ * trace file cannot be written, 2 for an invalid command line.
  */
 import { TawaziError } from "../index.js";
 import { formatDemo, measureDemo } from "./demo.js";
-import { formatReplay, loadWorkflow, replayWorkflow } from "./workflow.js";
+import {
+  TraceFileError,
+  checkTracePath,
+  formatReplay,
+  loadWorkflow,
+  replayWorkflow,
+  writeTraceFile,
+} from "./workflow.js";
 
 const usage = `Usage:
   npm start                               run the sales demo
-  npm start -- --workflow FILE.json [--concurrency N] [--time-scale S]
+  npm start -- --workflow FILE.json [--concurrency N] [--time-scale S] [--trace FILE]
                                           replay a WfCommons workflow instance
   npm start -- --help                     print this help
 
@@ -20,10 +28,14 @@ Options:
                         with runtimes on the tasks)
   --concurrency N       maximum number of tasks running at once, an integer >= 1 (default 4)
   --time-scale S        factor applied to recorded runtimes, a positive number; 0.001 turns
-                        1 s into 1 ms (default 0.001)`;
+                        1 s into 1 ms (default 0.001)
+  --trace FILE          also write the replay's timeline to FILE as Trace Event JSON, one
+                        event per task, to open in Perfetto or chrome://tracing`;
 
 /** Limits compared by the demo: sequential, then every fetch at once. */
 const demoLimits = [1, 3, 6];
+
+const knownFlags = ["--workflow", "--concurrency", "--time-scale", "--trace"];
 
 /** An invalid command line; the message names the value and the fix. */
 class CommandLineError extends Error {}
@@ -33,10 +45,17 @@ interface Command {
   workflow: string | undefined;
   concurrency: number;
   timeScale: number;
+  trace: string | undefined;
 }
 
 function parseCommandLine(args: readonly string[]): Command {
-  const command: Command = { help: false, workflow: undefined, concurrency: 4, timeScale: 0.001 };
+  const command: Command = {
+    help: false,
+    workflow: undefined,
+    concurrency: 4,
+    timeScale: 0.001,
+    trace: undefined,
+  };
   const flagsSeen = new Set<string>();
 
   for (let position = 0; position < args.length; position += 1) {
@@ -53,7 +72,7 @@ function parseCommandLine(args: readonly string[]): Command {
 
     const equals = argument.indexOf("=");
     const flag = equals === -1 ? argument : argument.slice(0, equals);
-    if (flag !== "--workflow" && flag !== "--concurrency" && flag !== "--time-scale") {
+    if (!knownFlags.includes(flag)) {
       throw new CommandLineError(`unknown option "${flag}"; run with --help to list the options.`);
     }
     let value: string | undefined;
@@ -72,6 +91,11 @@ function parseCommandLine(args: readonly string[]): Command {
         );
       }
       command.workflow = value;
+    } else if (flag === "--trace") {
+      if (value === undefined || value === "") {
+        throw new CommandLineError("--trace needs a file; pass it as --trace path/to/trace.json.");
+      }
+      command.trace = value;
     } else if (flag === "--concurrency") {
       const number = Number(value);
       if (value === undefined || value.trim() === "" || !Number.isInteger(number) || number < 1) {
@@ -94,7 +118,7 @@ function parseCommandLine(args: readonly string[]): Command {
   }
 
   if (command.workflow === undefined && !command.help) {
-    const orphan = ["--concurrency", "--time-scale"].find((flag) => flagsSeen.has(flag));
+    const orphan = ["--concurrency", "--time-scale", "--trace"].find((flag) => flagsSeen.has(flag));
     if (orphan !== undefined) {
       throw new CommandLineError(
         `${orphan} applies to a workflow replay; add --workflow FILE.json.`,
@@ -115,11 +139,14 @@ async function main(args: readonly string[]): Promise<void> {
     return;
   }
   const workflow = await loadWorkflow(command.workflow);
+  if (command.trace !== undefined) await checkTracePath(command.trace);
   const report = await replayWorkflow(workflow, {
     concurrency: command.concurrency,
     timeScale: command.timeScale,
+    trace: command.trace !== undefined,
   });
-  console.log(formatReplay(report));
+  if (command.trace !== undefined) await writeTraceFile(command.trace, report.trace!);
+  console.log(formatReplay(report, command.trace));
 }
 
 try {
@@ -128,6 +155,9 @@ try {
   if (error instanceof CommandLineError) {
     console.error(`error: ${error.message}`);
     process.exitCode = 2;
+  } else if (error instanceof TraceFileError) {
+    console.error(`error: ${error.message}`);
+    process.exitCode = 1;
   } else if (error instanceof TawaziError) {
     console.error(`${error.name}: ${error.message}`);
     process.exitCode = 1;

@@ -1,20 +1,28 @@
 /**
  * Replays a loaded workflow with tawazi: every task becomes a node that waits for its
  * recorded runtime, scaled, and the makespan is compared with the lower bound of any schedule
- * with the same concurrency limit.
+ * with the same concurrency limit. On request the run is profiled and returned as a timeline
+ * in Trace Event JSON, which writeTraceFile saves for Perfetto or chrome://tracing.
  */
-import { basename } from "node:path";
+import { randomUUID } from "node:crypto";
+import { rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 
-import { TawaziUsageError, type Traced, dag, xn } from "../index.js";
+import { type ChromeTrace, TawaziUsageError, type Traced, dag, xn } from "../index.js";
 import type { Workflow } from "./workflow.js";
 
-/** Options of a replay: the concurrency limit and the factor applied to recorded runtimes. */
+/** Options of a replay: the concurrency limit, the factor applied to recorded runtimes, tracing. */
 export interface ReplayOptions {
   /** The DAG's maxConcurrency, an integer ≥ 1. */
   readonly concurrency: number;
   /** Milliseconds waited per recorded millisecond: 0.001 turns 1 s into 1 ms. */
   readonly timeScale: number;
+  /**
+   * Run through a profiled DAGExecution and return its timeline as `report.trace`.
+   * @default false
+   */
+  readonly trace?: boolean;
 }
 
 /** Lower bounds of any schedule's makespan, in milliseconds of scaled runtime. */
@@ -33,6 +41,9 @@ function scaledMs(runtimeSeconds: number, timeScale: number): number {
   return runtimeSeconds * timeScale * 1000;
 }
 
+/** The longest delay setTimeout accepts (2^31 - 1 ms, about 24.8 days). */
+const maxWaitMs = 2 ** 31 - 1;
+
 function checkTimeScale(timeScale: number): void {
   if (!(Number.isFinite(timeScale) && timeScale > 0)) {
     throw new TawaziUsageError(
@@ -44,12 +55,24 @@ function checkTimeScale(timeScale: number): void {
 /** Computes the bounds of `workflow` replayed with `options`. */
 export function computeBounds(workflow: Workflow, options: ReplayOptions): WorkflowBounds {
   checkTimeScale(options.timeScale);
+  for (const task of workflow.tasks) {
+    const waitMs = scaledMs(task.runtimeSeconds, options.timeScale);
+    if (!(waitMs <= maxWaitMs)) {
+      throw new TawaziUsageError(
+        `replay: task "${task.id}" would wait ${waitMs} ms (runtime ${task.runtimeSeconds} s × ` +
+          `time scale ${options.timeScale}), more than the ${maxWaitMs} ms a timer allows; ` +
+          "lower the time scale.",
+      );
+    }
+  }
   const finish = new Map<string, number>();
   let totalWorkMs = 0;
   let criticalPathMs = 0;
   for (const task of workflow.tasks) {
     const duration = scaledMs(task.runtimeSeconds, options.timeScale);
-    const ready = Math.max(0, ...task.parents.map((parent) => finish.get(parent)!));
+    // A loop, not Math.max(...parents): a task may have more parents than the stack holds arguments.
+    let ready = 0;
+    for (const parent of task.parents) ready = Math.max(ready, finish.get(parent)!);
     finish.set(task.id, ready + duration);
     totalWorkMs += duration;
     criticalPathMs = Math.max(criticalPathMs, ready + duration);
@@ -74,7 +97,7 @@ export interface TaskSpan {
 }
 
 /** The outcome of one replay. */
-export interface ReplayReport extends WorkflowBounds, ReplayOptions {
+export interface ReplayReport extends WorkflowBounds, Omit<ReplayOptions, "trace"> {
   readonly workflow: string;
   /** The workflow's file, or the label of an in-memory instance. */
   readonly source: string;
@@ -89,6 +112,11 @@ export interface ReplayReport extends WorkflowBounds, ReplayOptions {
   readonly spans: ReadonlyMap<string, TaskSpan>;
   /** The DAG's result: the ids of the tasks without children, in topological order. */
   readonly leaves: readonly string[];
+  /**
+   * The run's timeline when `options.trace` was set: one "X" event per task, named by task id,
+   * with the node id in `args.node`. Times are microseconds from the first task's start.
+   */
+  readonly trace?: ChromeTrace;
 }
 
 /**
@@ -151,9 +179,19 @@ export async function replayWorkflow(
     { maxConcurrency: options.concurrency },
   );
 
+  const execution = options.trace === true ? pipeline.executor({ profile: true }) : undefined;
   const started = performance.now();
-  const leafResults = await pipeline();
+  const leafResults = execution === undefined ? await pipeline() : await execution();
   const makespanMs = performance.now() - started;
+
+  let trace: ChromeTrace | undefined;
+  if (execution !== undefined) {
+    const taskOfNode = new Map<string, string>();
+    for (const entry of workflow.tasks) {
+      for (const node of pipeline.getNodesByTag(entry.id)) taskOfNode.set(node.id, entry.id);
+    }
+    trace = nameEventsByTask(execution.toChromeTrace(), taskOfNode, workflow.name);
+  }
 
   return {
     workflow: workflow.name,
@@ -168,11 +206,98 @@ export async function replayWorkflow(
     peakRunning,
     spans,
     leaves: leafResults,
+    ...(trace === undefined ? {} : { trace }),
   };
 }
 
-/** Formats a replay report as aligned `label  value` lines. */
-export function formatReplay(report: ReplayReport): string {
+/**
+ * Renames the events of `trace` from node ids (`task`, `task<<1>>`, ...) to the ids of the tasks
+ * those nodes replay, and names the process after the workflow.
+ */
+function nameEventsByTask(
+  trace: ChromeTrace,
+  taskOfNode: ReadonlyMap<string, string>,
+  workflowName: string,
+): ChromeTrace {
+  const traceEvents = trace.traceEvents.map((event) => {
+    if (event.ph === "M") return { ...event, args: { name: workflowName } };
+    const taskId = taskOfNode.get(event.name);
+    if (taskId === undefined) return event;
+    return { ...event, name: taskId, args: { ...event.args, node: event.name } };
+  });
+  return { ...trace, traceEvents };
+}
+
+/** Counts the "X" events of `trace`, one per task that ran. */
+export function countTraceEvents(trace: ChromeTrace): number {
+  return trace.traceEvents.filter((event) => event.ph === "X").length;
+}
+
+/** A trace file that cannot be written; the message names the path, the reason and the fix. */
+export class TraceFileError extends Error {
+  override name = "TraceFileError";
+}
+
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === undefined ? String(error) : code;
+}
+
+/**
+ * Checks that a trace file can be created at `path` before a replay spends time running: its
+ * folder exists and `path` is not a folder. Throws a TraceFileError otherwise.
+ */
+export async function checkTracePath(path: string): Promise<void> {
+  const target = await stat(path).catch(() => undefined);
+  if (target?.isDirectory() === true) {
+    throw new TraceFileError(
+      `cannot write the trace to ${path}: it is a folder; pass a file path such as ` +
+        `${join(path, "trace.json")}.`,
+    );
+  }
+  const folder = dirname(path);
+  let folderStats;
+  try {
+    folderStats = await stat(folder);
+  } catch (error) {
+    const code = describeFsError(error);
+    const reason = code === "ENOENT" ? "does not exist" : `cannot be read (${code})`;
+    throw new TraceFileError(
+      `cannot write the trace to ${path}: folder ${folder} ${reason}; create it or choose another path.`,
+      { cause: error },
+    );
+  }
+  if (!folderStats.isDirectory()) {
+    throw new TraceFileError(
+      `cannot write the trace to ${path}: ${folder} is not a folder; choose another path.`,
+    );
+  }
+}
+
+/**
+ * Writes `trace` as JSON to `path` atomically: to a temporary file in the same folder, then
+ * renamed over `path`, so a reader never sees a partial file. Throws a TraceFileError when the
+ * file cannot be written, and leaves no temporary file behind.
+ */
+export async function writeTraceFile(path: string, trace: ChromeTrace): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
+  try {
+    await writeFile(temporary, JSON.stringify(trace), { flag: "wx" });
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new TraceFileError(
+      `cannot write the trace to ${path} (${describeFsError(error)}); choose a writable file path.`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Formats a replay report as aligned `label  value` lines, with a `trace` line when the report
+ * has a trace and `tracePath` names the file it was written to.
+ */
+export function formatReplay(report: ReplayReport, tracePath?: string): string {
   const ms = (value: number) => `${value.toFixed(1)} ms`;
   const rows: [string, string][] = [
     ["workflow", `${report.workflow} (${basename(report.source)})`],
@@ -187,6 +312,9 @@ export function formatReplay(report: ReplayReport): string {
     ["makespan / lower bound", report.ratio.toFixed(3)],
     ["peak running", String(report.peakRunning)],
   ];
+  if (report.trace !== undefined && tracePath !== undefined) {
+    rows.push(["trace", `${tracePath} (${countTraceEvents(report.trace)} events)`]);
+  }
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`).join("\n");
 }

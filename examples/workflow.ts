@@ -1,5 +1,6 @@
 /**
- * Loads and validates WfCommons workflow instances, and re-exports the replay of ./replay.ts.
+ * Loads and validates WfCommons workflow instances, and re-exports the replay and trace
+ * writing of ./replay.ts.
  *
  * Two layouts are read: WfFormat 1.5 (tasks in `workflow.specification.tasks`, runtimes in
  * `workflow.execution.tasks[].runtimeInSeconds`, matched by id) and the older one where each
@@ -282,7 +283,11 @@ export {
   type ReplayReport,
   type TaskSpan,
   type WorkflowBounds,
+  TraceFileError,
+  checkTracePath,
   computeBounds,
+  countTraceEvents,
   formatReplay,
   replayWorkflow,
+  writeTraceFile,
 } from "./replay.js";

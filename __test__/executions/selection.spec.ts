@@ -8,8 +8,8 @@ import { recorder } from "./recorder.js";
 failOnProcessErrors();
 
 /**
- * Two roots r1(x) and r2(); m(r1, r2); t1(m); t2(r1); k(r2). Ids in description order:
- * layered>>>x, r1, r2, m, t1, t2, k.
+ * Builds a DAG with the roots r1(x) and r2() and the nodes m(r1, r2), t1(m), t2(r1) and k(r2).
+ * Its ids in description order are layered>>>x, r1, r2, m, t1, t2, k.
  */
 function layered(engine: Exclude<EngineKind, "auto">) {
   const { calls, node } = recorder();
@@ -87,7 +87,7 @@ for (const engine of engines) {
 
     const result: unknown = await execution(1);
 
-    // m runs because it descends from r1; its other parent r2 is outside the subgraph.
+    // m runs because it descends from r1, and it receives undefined from r2, outside the subgraph.
     t.deepEqual(result, { x1: "t1(m(r1(1),undefined))", x2: "t2(r1(1))", kk: undefined });
     t.deepEqual(calls.sort(), ["m", "r1", "t1", "t2"]);
   });
@@ -102,9 +102,28 @@ for (const engine of engines) {
     t.deepEqual(calls.sort(), ["m", "r1", "t1", "t2"]);
   });
 
+  test(`root reading an input field [${engine}]`, async (t) => {
+    const { calls, node } = recorder();
+    const fromField = node("fromField");
+    const other = node("other");
+    const pipeline = dag(
+      function fields(options: { size: number }) {
+        return [fromField(options.size), other(options)];
+      },
+      { engine },
+    );
+    // options.size is part of a DAG input, so fromField depends only on a DAG input.
+    const execution = pipeline.executor({ rootNodes: ["fromField"] });
+
+    const result: unknown = await execution({ size: 3 });
+
+    t.deepEqual(result, ["fromField(3)", undefined]);
+    t.deepEqual(calls, ["fromField"]);
+  });
+
   test(`root, exclude and target combined [${engine}]`, async (t) => {
     const { calls, pipeline } = layered(engine);
-    // Roots keep r2, m, t1, k; excluding k leaves r2, m, t1; t1's ancestors keep all three.
+    // Roots keep r2, m, t1 and k. Excluding k leaves r2, m and t1, which t1 needs.
     const execution = pipeline.executor({
       rootNodes: ["r2"],
       excludeNodes: ["k"],
@@ -223,7 +242,7 @@ for (const engine of engines) {
       instanceOf: TawaziUsageError,
     });
 
-    // "a" is both a tag and an id here; it is one suggestion.
+    // "a" is both a tag and an id here, but it is one suggestion.
     const quoted = error?.message.match(/"a"/g) ?? [];
     t.is(quoted.length, 1, error?.message);
   });

@@ -1,5 +1,5 @@
-import { type EngineKind, cfg } from "../config.js";
-import { TawaziUsageError } from "../errors.js";
+import { type EngineKind, cfg, engineKinds } from "../config.js";
+import { TawaziUsageError, describeValue } from "../errors.js";
 import type { Scheduler } from "./scheduler.js";
 import { tsScheduler } from "./ts.js";
 
@@ -22,6 +22,12 @@ export function engineInfo(): EngineInfo {
 /** Returns the scheduler for an engine option; undefined means `cfg.TAWAZI_ENGINE`. */
 export function schedulerFor(kind: EngineKind | undefined, where = "dag()"): Scheduler {
   const engine = kind ?? cfg.TAWAZI_ENGINE;
+  if (!engineKinds.includes(engine)) {
+    throw new TawaziUsageError(
+      `${where}: cfg.TAWAZI_ENGINE has the invalid value ${describeValue(engine)}; ` +
+        'allowed values: "auto", "native", "ts".',
+    );
+  }
   if (engine === "native") {
     const source =
       kind === undefined

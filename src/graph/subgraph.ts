@@ -44,12 +44,6 @@ export function selectSubgraph(
     }
   }
 
-  if (selection.setupOnly === true) {
-    for (let node = 0; node < size; node += 1) {
-      if ((flags[node]! & NodeFlag.setup) === 0) mask[node] = 0;
-    }
-  }
-
   if (selection.roots !== undefined) {
     for (const root of selection.roots) checkRoot(graph, kinds, root, where);
     const reached = reach(graph.childOffsets, graph.children, size, selection.roots);
@@ -76,6 +70,13 @@ export function selectSubgraph(
     for (let node = 0; node < size; node += 1) mask[node]! &= needed[node]!;
   }
 
+  // Setup runs keep the setup nodes among what the selection needs, after the targets are checked.
+  if (selection.setupOnly === true) {
+    for (let node = 0; node < size; node += 1) {
+      if ((flags[node]! & NodeFlag.setup) === 0) mask[node] = 0;
+    }
+  }
+
   const selected =
     selection.roots !== undefined || selection.targets !== undefined || excluded !== undefined;
   if (selection.runDebug && selected && selection.setupOnly !== true) {
@@ -85,7 +86,26 @@ export function selectSubgraph(
   for (let node = 0; node < size; node += 1) {
     if (kinds[node] === NodeKind.argument) mask[node] = 1;
   }
+  includeInputReads(graph, kinds, mask);
   return mask;
+}
+
+/**
+ * Adds the nodes standing for DAG inputs that selected nodes use (`options.size`, an inlined
+ * sub-DAG's argument): every run has its inputs, even when the selection (rootNodes) did not
+ * reach these nodes. Runs in reverse index order so a node added here brings its own parents.
+ */
+function includeInputReads(graph: CompiledGraph, kinds: Uint8Array, mask: Uint8Array): void {
+  const { parentOffsets, parents } = graph;
+  for (let node = graph.size - 1; node >= 0; node -= 1) {
+    if (mask[node] === 0) continue;
+    for (let edge = parentOffsets[node]!; edge < parentOffsets[node + 1]!; edge += 1) {
+      const parent = parents[edge]!;
+      const kind = kinds[parent];
+      if (mask[parent] === 1 || (kind !== NodeKind.lookup && kind !== NodeKind.forward)) continue;
+      if (isInput(graph, kinds, parent)) mask[parent] = 1;
+    }
+  }
 }
 
 /** Adds every debug node whose parents are all selected, in topological order, so chains join. */
@@ -106,11 +126,29 @@ function joinDebugNodes(
   }
 }
 
-/** A root may depend only on DAG inputs (argument nodes) and constants. */
+/**
+ * Whether a node stands for a DAG input: an argument node, a key read from an input, or an
+ * inlined sub-DAG's argument that forwards inputs or constants only.
+ */
+function isInput(graph: CompiledGraph, kinds: Uint8Array, node: number): boolean {
+  const pending = [node];
+  while (pending.length > 0) {
+    const current = pending.pop()!;
+    const kind = kinds[current];
+    if (kind === NodeKind.argument) continue;
+    if (kind !== NodeKind.lookup && kind !== NodeKind.forward) return false;
+    for (let edge = graph.parentOffsets[current]!; edge < graph.parentOffsets[current + 1]!; edge += 1) {
+      pending.push(graph.parents[edge]!);
+    }
+  }
+  return true;
+}
+
+/** A root may depend only on DAG inputs (argument nodes and keys read from them) and constants. */
 function checkRoot(graph: CompiledGraph, kinds: Uint8Array, root: number, where: string): void {
   for (let edge = graph.parentOffsets[root]!; edge < graph.parentOffsets[root + 1]!; edge += 1) {
     const parent = graph.parents[edge]!;
-    if (kinds[parent] !== NodeKind.argument) {
+    if (!isInput(graph, kinds, parent)) {
       throw new TawaziUsageError(
         `${where}: "${graph.ids[root]}" in rootNodes is not a root: it depends on ` +
           `"${graph.ids[parent]}". A root node depends only on DAG inputs and constants.`,

@@ -32,11 +32,14 @@ import v8 from "node:v8";
 
 import { TawaziCacheError, describeValue } from "../errors.js";
 
-/** What a cache file stores. */
+/** Contents of a cache file. */
 export interface CacheContents {
   /** The DAG's name, for messages. */
   readonly dag: string;
-  /** Key of the graph's structure (ids and edges); a different DAG writes a different key. */
+  /**
+   * Key of the DAG: its structure and whatever else the caller hashes in. A different DAG writes
+   * a different key.
+   */
   readonly structure: string;
   /** The call's arguments, serialized with node:v8, so a file is only reused for equal inputs. */
   readonly inputs: Uint8Array;
@@ -75,8 +78,8 @@ export function structureKey(
  * Serializes a call's arguments with node:v8; a value that cannot be serialized is a TawaziCacheError.
  *
  * NOTE: equal arguments give equal bytes only when built alike: the order of object keys and of
- * Map and Set entries is part of the bytes, and so is -0 against 0. Such inputs do not match a
- * cache file (a TawaziCacheError on load), they never load another call's results.
+ * Map and Set entries is part of the bytes, and so is -0 against 0. Such inputs fail to match a
+ * cache file, which is a TawaziCacheError on load, and never load another call's results.
  */
 export function serializeInputs(args: readonly unknown[], where: string): Uint8Array {
   for (let position = 0; position < args.length; position += 1) {
@@ -92,10 +95,11 @@ export function serializeInputs(args: readonly unknown[], where: string): Uint8A
     return v8.serialize(args);
   } catch (error) {
     const position = args.findIndex((arg) => !canSerialize(arg));
-    const which = position === -1 ? "the arguments" : `the argument at index ${position}`;
+    const subject = position === -1 ? "the arguments" : `the argument at index ${position}`;
     const received = position === -1 ? "" : `, received ${describeValue(args[position])}`;
     throw new TawaziCacheError(
-      `${where}: ${which} cannot be serialized with node:v8 (${messageOf(error)})${received}. ${cacheableHint}`,
+      `${where}: ${subject} cannot be serialized with node:v8 (${messageOf(error)})${received}. ` +
+        cacheableHint,
       { cause: error },
     );
   }
@@ -231,18 +235,24 @@ function checkHeader(file: Buffer, invalid: (reason: string) => TawaziCacheError
     throw invalid("it does not start with the tawazi cache signature (it is some other kind of file)");
   }
   if (file.length < headerLength) {
-    throw invalid(`the file is truncated: ${file.length} bytes, shorter than the ${headerLength}-byte header`);
+    throw invalid(
+      `the file is truncated: ${file.length} bytes, shorter than the ${headerLength}-byte header`,
+    );
   }
 
   const version = file.readUInt32BE(magic.length);
   if (version !== formatVersion) {
-    throw invalid(`it has format version ${version}, and this version of tawazi reads only version ${formatVersion}`);
+    throw invalid(
+      `it has format version ${version}, and this version of tawazi reads only version ${formatVersion}`,
+    );
   }
   const declared = file.readBigUInt64BE(magic.length + 4);
   const actual = BigInt(file.length - headerLength);
   if (declared !== actual) {
     const state = actual < declared ? "truncated" : "longer than written";
-    throw invalid(`the file is ${state}: the header announces ${declared} payload bytes, the file has ${actual}`);
+    throw invalid(
+      `the file is ${state}: the header announces ${declared} payload bytes, the file has ${actual}`,
+    );
   }
 
   const payload = file.subarray(headerLength);
@@ -262,43 +272,43 @@ class PayloadReader {
     private readonly invalid: (reason: string) => TawaziCacheError,
   ) {}
 
-  uint32(what: string): number {
-    this.need(4, what);
+  uint32(section: string): number {
+    this.need(4, section);
     const value = this.payload.readUInt32BE(this.offset);
     this.offset += 4;
     return value;
   }
 
-  string(what: string): string {
-    const length = this.uint32(what);
-    return this.take(length, what).toString("utf8");
+  string(section: string): string {
+    const length = this.uint32(section);
+    return this.take(length, section).toString("utf8");
   }
 
-  bytes(what: string): Buffer {
-    this.need(8, what);
+  bytes(section: string): Buffer {
+    this.need(8, section);
     const length = this.payload.readBigUInt64BE(this.offset);
     this.offset += 8;
-    if (length > BigInt(this.payload.length - this.offset)) throw this.overrun(what);
-    return this.take(Number(length), what);
+    if (length > BigInt(this.payload.length - this.offset)) throw this.overrun(section);
+    return this.take(Number(length), section);
   }
 
   atEnd(): boolean {
     return this.offset === this.payload.length;
   }
 
-  private take(length: number, what: string): Buffer {
-    this.need(length, what);
+  private take(length: number, section: string): Buffer {
+    this.need(length, section);
     const slice = this.payload.subarray(this.offset, this.offset + length);
     this.offset += length;
     return slice;
   }
 
-  private need(length: number, what: string): void {
-    if (this.offset + length > this.payload.length) throw this.overrun(what);
+  private need(length: number, section: string): void {
+    if (this.offset + length > this.payload.length) throw this.overrun(section);
   }
 
-  private overrun(what: string): TawaziCacheError {
-    return this.invalid(`${what} runs past the end of the file`);
+  private overrun(section: string): TawaziCacheError {
+    return this.invalid(`${section} runs past the end of the file`);
   }
 }
 
@@ -309,8 +319,8 @@ function deserializeResult(bytes: Buffer, id: string, path: string, writer: stri
     return deserializer.readValue();
   } catch (error) {
     throw new TawaziCacheError(
-      `${where}: the result of node "${id}" in ${path} cannot be deserialized (${messageOf(error)}); ` +
-        `it was written by ${writer} and this is node ${process.version}. ` +
+      `${where}: the result of node "${id}" in ${path} cannot be deserialized (${messageOf(error)}). ` +
+        `It was written by ${writer}, and this is node ${process.version}. ` +
         "Write a new cache with cacheIn on this version.",
       { cause: error },
     );
@@ -318,12 +328,14 @@ function deserializeResult(bytes: Buffer, id: string, path: string, writer: stri
 }
 
 type HostObjectReader = { _readHostObject(this: v8.Deserializer): unknown };
-const defaultReadHostObject = (v8.DefaultDeserializer.prototype as unknown as HostObjectReader)._readHostObject;
+const defaultReadHostObject = (v8.DefaultDeserializer.prototype as unknown as HostObjectReader)
+  ._readHostObject;
 
 /**
  * node:v8's default deserializer, except that each typed array, Buffer and DataView gets its own
- * ArrayBuffer of exactly its length. The default one returns views into the input bytes, or,
- * when those are misaligned, into Node's shared Buffer pool.
+ * ArrayBuffer of exactly its length. The default one (Node.js 20) returns views into the input
+ * bytes, or, when those are misaligned, into a Buffer.allocUnsafe copy, which small sizes take
+ * from Node's shared Buffer pool.
  */
 class FreshViewDeserializer extends v8.DefaultDeserializer {
   _readHostObject(): unknown {
@@ -347,10 +359,13 @@ interface Uncacheable {
   readonly reason: string;
 }
 
+/** A value to check, with how it was reached, so a path is built only for a rejected value. */
 interface Visit {
   readonly value: unknown;
   readonly parent: Visit | undefined;
-  readonly step: string;
+  readonly via: "root" | "index" | "property" | "mapKey" | "mapValue" | "setEntry" | "cause";
+  /** The array index, property name, Map key, or position in a Map or Set. */
+  readonly key: unknown;
 }
 
 /** Prototypes whose instances node:v8 deserializes as instances of the same class. */
@@ -382,7 +397,7 @@ const builtinPrototypes = new Set<object | null>([
   BigInt.prototype,
 ]);
 
-const errorPrototypes = new Set<object>([
+const errorPrototypes = new Set<object | null>([
   Error.prototype,
   EvalError.prototype,
   RangeError.prototype,
@@ -396,14 +411,16 @@ const errorPrototypes = new Set<object>([
 const errorKeys = new Set(["message", "stack", "cause"]);
 
 /**
- * Returns the first part of `value` that node:v8 rejects or would change: a function, a symbol,
- * an instance of a class other than the built-ins it restores (it would come back as a plain
- * object), a symbol-keyed property (dropped), an error with extra properties (dropped).
- * Undefined when the whole value round-trips.
+ * Finds the first part of `value` that node:v8 rejects or would change. It rejects functions and
+ * symbols. It would restore a class instance as a plain object, and it drops symbol-keyed
+ * properties and an error's properties other than message, stack and cause. Returns undefined
+ * when the whole value round-trips.
+ *
+ * NOTE: non-enumerable properties of plain objects and arrays are not checked; node:v8 drops them.
  */
 function findUncacheable(value: unknown): Uncacheable | undefined {
   const seen = new Set<object>();
-  const stack: Visit[] = [{ value, parent: undefined, step: "" }];
+  const stack: Visit[] = [{ value, parent: undefined, via: "root", key: undefined }];
   while (stack.length > 0) {
     const visit = stack.pop()!;
     let reason: string | undefined;
@@ -418,7 +435,13 @@ function findUncacheable(value: unknown): Uncacheable | undefined {
   return undefined;
 }
 
-/** Checks one value and pushes its children; returns why it cannot be cached, if it cannot. */
+const symbolKeysReason = "an object with symbol-keyed properties, which node:v8 drops";
+
+/**
+ * Checks one value and pushes its children. Returns why the value cannot be cached, or undefined.
+ * Children that are primitives other than symbols are not pushed, so an array of numbers costs
+ * one loop and no allocation.
+ */
 function checkOne(visit: Visit, seen: Set<object>, stack: Visit[]): string | undefined {
   const value = visit.value;
   if (typeof value === "function") return "a function";
@@ -428,68 +451,66 @@ function checkOne(visit: Visit, seen: Set<object>, stack: Visit[]): string | und
   seen.add(value);
 
   const prototype = Object.getPrototypeOf(value) as object | null;
-  if (errorPrototypes.has(prototype!)) {
+  if (prototype === Object.prototype || prototype === null) {
+    if (Object.getOwnPropertySymbols(value).length > 0) return symbolKeysReason;
+    for (const key of Object.keys(value)) {
+      const item = (value as Record<string, unknown>)[key];
+      if (needsCheck(item)) stack.push({ value: item, parent: visit, via: "property", key });
+    }
+    return undefined;
+  }
+  if (prototype === Array.prototype) {
+    // NOTE: named (non-index) properties of arrays are not checked, because listing them costs
+    // one string per element. node:v8 still rejects a function or symbol among them.
+    if (Object.getOwnPropertySymbols(value).length > 0) return symbolKeysReason;
+    const array = value as unknown[];
+    for (let index = 0; index < array.length; index += 1) {
+      const item = array[index];
+      if (needsCheck(item)) stack.push({ value: item, parent: visit, via: "index", key: index });
+    }
+    return undefined;
+  }
+  if (errorPrototypes.has(prototype)) {
     const extra = Object.getOwnPropertyNames(value).find((key) => !errorKeys.has(key));
     if (extra !== undefined) return `an error with property "${extra}", which node:v8 drops`;
     if (Object.hasOwn(value, "cause")) {
-      stack.push({ value: (value as { cause: unknown }).cause, parent: visit, step: ".cause" });
+      const cause = (value as { cause: unknown }).cause;
+      stack.push({ value: cause, parent: visit, via: "cause", key: undefined });
     }
     return undefined;
   }
   if (!builtinPrototypes.has(prototype)) {
     return "an instance of a class, which node:v8 would restore as a plain object";
   }
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return undefined;
 
-  if (Object.getOwnPropertySymbols(value).length > 0) {
-    return "an object with symbol-keyed properties, which node:v8 drops";
-  }
   if (value instanceof Map) {
-    let index = 0;
+    if (Object.getOwnPropertySymbols(value).length > 0) return symbolKeysReason;
+    let position = 0;
     for (const [key, entry] of value) {
-      stack.push({ value: key, parent: visit, step: `.keys()[${index}]` });
-      stack.push({ value: entry, parent: visit, step: `.get(${shortKey(key)})` });
-      index += 1;
+      if (needsCheck(key)) stack.push({ value: key, parent: visit, via: "mapKey", key: position });
+      if (needsCheck(entry)) stack.push({ value: entry, parent: visit, via: "mapValue", key });
+      position += 1;
     }
     return undefined;
   }
   if (value instanceof Set) {
-    let index = 0;
+    if (Object.getOwnPropertySymbols(value).length > 0) return symbolKeysReason;
+    let position = 0;
     for (const entry of value) {
-      stack.push({ value: entry, parent: visit, step: `.values()[${index}]` });
-      index += 1;
+      if (needsCheck(entry)) stack.push({ value: entry, parent: visit, via: "setEntry", key: position });
+      position += 1;
     }
     return undefined;
   }
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index += 1) {
-      stack.push({ value: value[index], parent: visit, step: `[${index}]` });
-    }
-    for (const key of Object.keys(value)) {
-      if (!isArrayIndex(key)) stack.push({ value: value[key as never], parent: visit, step: `.${key}` });
-    }
-    return undefined;
-  }
-  if (value instanceof Date || value instanceof RegExp || prototypeIsBoxedPrimitive(prototype)) {
-    return undefined;
-  }
-  for (const key of Object.keys(value)) {
-    stack.push({ value: (value as Record<string, unknown>)[key], parent: visit, step: `.${key}` });
-  }
+  // Date, RegExp, ArrayBuffer, typed arrays, DataView, Buffer and boxed primitives hold no
+  // other values.
   return undefined;
 }
 
-function prototypeIsBoxedPrimitive(prototype: object | null): boolean {
-  return (
-    prototype === Number.prototype ||
-    prototype === String.prototype ||
-    prototype === Boolean.prototype ||
-    prototype === BigInt.prototype
-  );
-}
-
-function isArrayIndex(key: string): boolean {
-  return /^(0|[1-9][0-9]*)$/.test(key) && Number(key) < 2 ** 32 - 1;
+/** Returns false for the primitives node:v8 stores exactly: all but symbols. */
+function needsCheck(value: unknown): boolean {
+  const type = typeof value;
+  return (type === "object" && value !== null) || type === "function" || type === "symbol";
 }
 
 function shortKey(key: unknown): string {
@@ -501,12 +522,31 @@ function shortKey(key: unknown): string {
 function pathOf(visit: Visit): string {
   const steps: string[] = [];
   for (let current: Visit | undefined = visit; current !== undefined; current = current.parent) {
-    steps.push(current.step);
+    steps.push(stepOf(current));
   }
   return steps.reverse().join("");
 }
 
-/** Says which part of a value cannot be cached and why, as in `the value at result.k[1] is a function`. */
+function stepOf(visit: Visit): string {
+  switch (visit.via) {
+    case "root":
+      return "";
+    case "index":
+      return `[${String(visit.key)}]`;
+    case "property":
+      return `.${String(visit.key)}`;
+    case "mapKey":
+      return `.keys()[${String(visit.key)}]`;
+    case "mapValue":
+      return `.get(${shortKey(visit.key)})`;
+    case "setEntry":
+      return `.values()[${String(visit.key)}]`;
+    case "cause":
+      return ".cause";
+  }
+}
+
+/** Describes which part of a value cannot be cached and why, as in `the value at result.k[1] is a ...`. */
 function explain(problem: Uncacheable, top: string): string {
   const subject = problem.path === "" ? "it" : `the value at ${top}${problem.path}`;
   let received: string;
@@ -562,7 +602,7 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Makes the rename durable; skipped where a folder cannot be opened or synced (Windows). */
+/** Makes the rename durable, where the platform lets a folder be opened and synced (not Windows). */
 function syncFolder(folder: string): void {
   let descriptor: number | undefined;
   try {

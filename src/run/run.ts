@@ -73,7 +73,8 @@ export class Run {
     this.buffer = new Uint32Array(Math.max(1, Math.min(batchSize, size)));
     if (options.profile === true) {
       this.profiles = new Map();
-      this.starts = new Float64Array(size);
+      // NaN marks nodes whose function was not called in this run (a stored setup result).
+      this.starts = new Float64Array(size).fill(Number.NaN);
     }
   }
 
@@ -274,6 +275,7 @@ export class Run {
   private recordProfile(node: number, cpu: number | undefined): void {
     if (this.starts === undefined || this.program.kinds[node] !== NodeKind.call) return;
     const start = this.starts[node]!;
+    if (Number.isNaN(start)) return;
     const end = performance.now();
     const profile: NodeProfile =
       cpu === undefined ? { start, end, duration: end - start } : { start, end, duration: end - start, cpu };

@@ -97,7 +97,7 @@ export class AliasIndex {
   }
 
   private unknown(alias: string, where: string): TawaziUsageError {
-    const close = closestMatches(alias, [...this.byTag.keys(), ...this.byId.keys()]);
+    const close = closestMatches(alias, new Set([...this.byTag.keys(), ...this.byId.keys()]));
     return new TawaziUsageError(
       `${where}: no node of DAG "${this.dagName}" has the id or tag ${JSON.stringify(alias)}` +
         (close.length > 0 ? `; close matches: ${close.map((c) => JSON.stringify(c)).join(", ")}` : "") +

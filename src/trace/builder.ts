@@ -70,6 +70,10 @@ export class GraphBuilder {
 
   /** stamp[p] === i + 1 while node i is being recorded and p is already among its parents. */
   private readonly stamp: number[] = [];
+  /** Every id recorded, so a name that looks like a counted id (`a<<1>>`) cannot collide. */
+  private readonly usedIds = new Set<string>();
+  /** Set when the describing function has returned: traced values can no longer record nodes. */
+  private finished = false;
   private readonly scopes: Scope[] = [
     { prefix: "", useCounts: new Map(), gates: [], setupCache: undefined },
   ];
@@ -87,6 +91,7 @@ export class GraphBuilder {
       return describe();
     } finally {
       activeBuilders.pop();
+      this.finished = true;
     }
   }
 
@@ -100,9 +105,15 @@ export class GraphBuilder {
   }
 
   private localId(scope: Scope, base: string): string {
-    const uses = scope.useCounts.get(base) ?? 0;
+    let uses = scope.useCounts.get(base) ?? 0;
+    let id = uses === 0 ? base : `${base}<<${uses}>>`;
+    // A user name such as "a<<1>>" may already hold the id the counter gives: skip it.
+    while (this.usedIds.has(scope.prefix + id)) {
+      uses += 1;
+      id = `${base}<<${uses}>>`;
+    }
     scope.useCounts.set(base, uses + 1);
-    return uses === 0 ? base : `${base}<<${uses}>>`;
+    return id;
   }
 
   /**
@@ -208,8 +219,9 @@ export class GraphBuilder {
 
     // A lookup is part of its parent: the part of a setup or debug result is one too.
     const inherited = this.flags[parent.index]! & (NodeFlag.setup | NodeFlag.debug);
+    // A lookup is named after its parent's full id, in whatever scope the read happens.
     const index = this.beginNode(
-      this.uniqueId(`${this.ids[parent.index]}[${key}]`),
+      this.localId(this.scopes[0]!, `${this.ids[parent.index]}[${key}]`),
       NodeKind.lookup,
       NodeFlag.inline | inherited,
     );
@@ -256,7 +268,14 @@ export class GraphBuilder {
   }
 
   private beginNode(id: string, kind: number, flags: number): number {
+    if (this.finished) {
+      throw new TawaziUsageError(
+        `a traced value of DAG "${this.dagName}" was used after its describing function ` +
+          "returned; traced values exist only while the describing function runs.",
+      );
+    }
     const index = this.ids.length;
+    this.usedIds.add(id);
     this.ids.push(id);
     this.kinds.push(kind);
     this.flags.push(flags);

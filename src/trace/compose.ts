@@ -61,8 +61,16 @@ export function composeCore(core: DagCore, options: ComposeOptions): DagCore {
 
   const inputs: number[] = [];
   for (const alias of options.inputs) {
-    if (alias === "..." || (alias as unknown) === Symbol.for("...")) inputs.push(...originalInputs);
-    else inputs.push(aliases.resolveOne(alias, where, graph.ids));
+    const named = alias === "..." ? originalInputs : [aliases.resolveOne(alias, where, graph.ids)];
+    for (const node of named) {
+      if (inputs.includes(node)) {
+        throw new TawaziUsageError(
+          `${where}: node "${graph.ids[node]}" is listed twice in inputs` +
+            `${alias === "..." ? ' (through "...")' : ""}; list each input once.`,
+        );
+      }
+      inputs.push(node);
+    }
   }
   const singleOutput = !Array.isArray(options.outputs);
   const outputAliases = (singleOutput ? [options.outputs] : options.outputs) as readonly Alias[];
@@ -74,9 +82,11 @@ export function composeCore(core: DagCore, options: ComposeOptions): DagCore {
 
   const missing = originalInputs.filter((node) => needed[node] === 1 && isInput[node] === 0);
   if (missing.length > 0) {
+    const several = missing.length > 1;
     throw new TawaziUsageError(
       `${where}: the outputs need ${missing.map((node) => `"${graph.ids[node]}"`).join(", ")}, ` +
-        "which is not among the inputs. Add it to inputs (or add \"...\" for the DAG's own inputs).",
+        `which ${several ? "are" : "is"} not among the inputs. Add ${several ? "them" : "it"} to ` +
+        'inputs (or add "..." for the DAG\'s own inputs).',
     );
   }
   for (const input of inputs) {
@@ -106,6 +116,12 @@ export function composeCore(core: DagCore, options: ComposeOptions): DagCore {
   }
 
   const parameters = inputs.map((input) => ({ name: graph.ids[input]!, hasDefault: false }));
+  // NOTE: a composed DAG runs the program traced with every argument given, so it cannot apply
+  // the original DAG's default values: those arguments become required.
+  const required = inputs.map((input) => {
+    if (program.kinds[input] !== NodeKind.argument) return false;
+    return core.parameters[program.payloads[input] as number]?.hasDefault === true;
+  });
   const describe = (): never => {
     // NOTE: a composed DAG has no describing function of its own, so it cannot be inlined.
     throw new TawaziUsageError(
@@ -118,6 +134,7 @@ export function composeCore(core: DagCore, options: ComposeOptions): DagCore {
     behavior: core.behavior,
     scheduler: core.scheduler,
     scope,
+    required,
   });
 }
 

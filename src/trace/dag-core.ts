@@ -41,6 +41,34 @@ export interface NodeInfo {
 /** Names of NodeKind values; an inlined sub-DAG's arguments are arguments too. */
 const kindNames = ["argument", "call", "lookup", "argument"] as const;
 
+/** A Map whose contents cannot change after construction: `set`, `delete` and `clear` throw. */
+export class ReadOnlyMap<K, V> extends Map<K, V> {
+  private readonly sealed: boolean;
+
+  constructor(entries: Iterable<readonly [K, V]>) {
+    super(entries);
+    this.sealed = true;
+  }
+
+  override set(key: K, value: V): this {
+    // Map's constructor adds the entries through set, before `sealed` is assigned.
+    if (this.sealed) throw readOnly();
+    return super.set(key, value);
+  }
+
+  override delete(): boolean {
+    throw readOnly();
+  }
+
+  override clear(): void {
+    throw readOnly();
+  }
+}
+
+function readOnly(): TawaziUsageError {
+  return new TawaziUsageError("dag.nodes is read-only; change nodes through a configuration");
+}
+
 /** A subgraph selection by node ids, so it applies to every traced variant of the DAG. */
 export interface IdSelection {
   readonly roots?: readonly string[];
@@ -68,12 +96,14 @@ export class DagCore {
   /** Programs traced with default values, by the positions of the defaulted parameters. */
   private readonly variants = new Map<string, TracedProgram>();
   private readonly idIndexes = new WeakMap<Program, Map<string, number>>();
-  private infos: Map<string, NodeInfo> | undefined;
+  private infos: ReadOnlyMap<string, NodeInfo> | undefined;
   private tagIndex: Map<string, NodeInfo[]> | undefined;
   private aliases: AliasIndex | undefined;
 
   /** The nodes of the traced program that belong to this DAG (a composed DAG's part); null for all. */
   readonly scope: Uint8Array | null;
+  /** Parameters that must be given although the original DAG had a default for them. */
+  readonly required: readonly boolean[];
 
   constructor(
     readonly name: string,
@@ -86,6 +116,7 @@ export class DagCore {
       scheduler: Scheduler;
       overrides?: Map<string, NodeSettings>;
       scope?: Uint8Array | null;
+      required?: readonly boolean[];
     },
   ) {
     this.maxConcurrency = options.maxConcurrency;
@@ -93,6 +124,7 @@ export class DagCore {
     this.scheduler = options.scheduler;
     this.overrides = options.overrides ?? new Map();
     this.scope = options.scope ?? null;
+    this.required = options.required ?? [];
   }
 
   /** Returns a fresh instance with the same description and settings but no setup results. */
@@ -111,6 +143,7 @@ export class DagCore {
       scheduler: this.scheduler,
       overrides: new Map(this.overrides),
       scope: this.scope,
+      required: this.required,
     });
   }
 
@@ -122,6 +155,14 @@ export class DagCore {
       throw new TawaziUsageError(
         `${where}: DAG "${this.name}" takes ${declared} argument${declared === 1 ? "" : "s"} ` +
           `(${names || "none"}), received ${args.length}. Pass at most ${declared}.`,
+      );
+    }
+
+    const unfilled = this.required.findIndex((isRequired, position) => isRequired && args[position] === undefined);
+    if (unfilled !== -1) {
+      throw new TawaziUsageError(
+        `${where}: DAG "${this.name}" needs its argument "${this.parameters[unfilled]!.name}": it was ` +
+          "made by compose(), which cannot apply the original DAG's default values. Pass it explicitly.",
       );
     }
 
@@ -260,7 +301,7 @@ export class DagCore {
     return this.aliases;
   }
 
-  nodeInfos(): Map<string, NodeInfo> {
+  nodeInfos(): ReadOnlyMap<string, NodeInfo> {
     if (this.infos !== undefined) return this.infos;
     const { builder, program } = this.traced;
     const graph = program.graph;
@@ -293,8 +334,8 @@ export class DagCore {
         }),
       );
     }
-    this.infos = infos;
-    return infos;
+    this.infos = new ReadOnlyMap(infos);
+    return this.infos;
   }
 
   nodesByTag(tag: string): NodeInfo[] {

@@ -61,15 +61,15 @@ type TraceableArgs<A extends readonly unknown[]> = { [K in keyof A]: Traceable<A
  * The traced values a sub-DAG call returns inside a describing function; `any` when the DAG's
  * return type is unknown, so every DAG is assignable to the plain `DAG` type.
  */
-export type Retraced<R> = unknown extends R
+export type Retraced<R, Absent = never> = unknown extends R
   ? any
   : R extends readonly unknown[]
-  ? { [K in keyof R]: Traced<R[K]> }
-  : R extends (...args: never[]) => unknown
-    ? Traced<R>
-    : R extends object
-      ? { [K in keyof R]: Traced<R[K]> }
-      : Traced<R>;
+    ? { [K in keyof R]: Traced<R[K], Absent> }
+    : R extends (...args: never[]) => unknown
+      ? Traced<R, Absent>
+      : R extends object
+        ? { [K in keyof R]: Traced<R[K], Absent> }
+        : Traced<R, Absent>;
 
 /** Options of `pipeline.setup(options)`. */
 export interface SetupOptions {
@@ -124,6 +124,7 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
    * makes it throw a TawaziUsageError.
    */
   runSync(...args: A): R {
+    refuseWhileDescribing(coreOf(this), "runSync()");
     const run = coreOf(this).run(args, true, `${coreOf(this).name}.runSync()`);
     run.pump();
     const settlement = run.settlement;
@@ -145,8 +146,11 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
     return inlineDag(coreOf(this), args, undefined) as Retraced<R>;
   }
 
-  /** Returns a caller that inlines this DAG with every node gated by `active`. */
-  with(options: SubDagOptions): (...args: TraceableArgs<A>) => Retraced<R> {
+  /**
+   * Returns a caller that inlines this DAG with every node gated by `active`; its results are
+   * typed as possibly `undefined`, the result of skipped nodes.
+   */
+  with(options: SubDagOptions): (...args: TraceableArgs<A>) => Retraced<R, undefined> {
     const core = coreOf(this);
     const where = `${core.name}.with()`;
     if (typeof options !== "object" || options === null) {
@@ -154,7 +158,7 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
     }
     checkKeys(where, "option", options, ["active"]);
     const gate = options.active === undefined ? undefined : { value: options.active };
-    return (...args) => inlineDag(core, args, gate) as Retraced<R>;
+    return (...args) => inlineDag(core, args, gate) as Retraced<R, undefined>;
   }
 
   /** Returns a single-use execution of this DAG with a subgraph, cache and profile options. */
@@ -169,6 +173,7 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
   setup(options: SetupOptions = {}): Promise<void> {
     return new Promise((resolve, reject) => {
       const core = coreOf(this);
+      refuseWhileDescribing(core, "setup()");
       const where = `${core.name}.setup()`;
       checkKeys(where, "option", options, ["targetNodes"]);
       const aliases = core.aliasIndex();
@@ -240,6 +245,11 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
 
   /** Returns the nodes carrying `tag`, in description order (empty when none does). */
   getNodesByTag(tag: string): NodeInfo[] {
+    if (typeof tag !== "string") {
+      throw new TawaziUsageError(
+        `${coreOf(this).name}.getNodesByTag(): a tag is a string, received ${describeValue(tag)}.`,
+      );
+    }
     return [...coreOf(this).nodesByTag(tag)];
   }
 
@@ -286,6 +296,12 @@ export function dag<A extends unknown[], R>(
   if (typeof describe !== "function") {
     throw new TawaziUsageError(
       `${where}: expected a describing function, received ${describeValue(describe)}.`,
+    );
+  }
+  if (/^class\b/u.test(Function.prototype.toString.call(describe))) {
+    throw new TawaziUsageError(
+      `${where}: expected a describing function, received the class ${describe.name || "(anonymous)"}; ` +
+        "pass a function that calls ExecNodes.",
     );
   }
   const constructorName = describe.constructor?.name;
@@ -346,6 +362,15 @@ function wrapCore(core: DagCore): DAG {
   Object.defineProperty(pipeline, coreKey, { value: core });
   Object.defineProperty(pipeline, "name", { value: core.name });
   return pipeline as unknown as DAG;
+}
+
+/** Rejects running a DAG while a describing function is traced: its nodes would run at describe time. */
+export function refuseWhileDescribing(core: DagCore, method: string): void {
+  if (currentBuilder() === undefined) return;
+  throw new TawaziUsageError(
+    `${core.name}.${method} was called inside a describing function, which would run the DAG ` +
+      `while it is described. Call ${core.name}.inline(...) to make its nodes part of this DAG.`,
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Resource, type ResourceKind, cfg } from "../config.js";
+import { Resource, type ResourceKind, cfg, outsideDagBehaviors } from "../config.js";
 import { TawaziUsageError, describeValue } from "../errors.js";
 import { NodeFlag } from "../graph/flags.js";
 import { type CallSpec, currentBuilder } from "./builder.js";
@@ -174,7 +174,7 @@ export function xn<F extends Fn>(fn: F, options: ExecNodeOptions = {}): ExecNode
   const priority = validatePriority(where, options.priority ?? 0);
   const isSequential = validateBoolean(
     where,
-    "isSequential",
+    options.isSequential === undefined ? "cfg.TAWAZI_IS_SEQUENTIAL (the default of isSequential)" : "isSequential",
     options.isSequential ?? cfg.TAWAZI_IS_SEQUENTIAL,
   );
   const resource = validateResource(
@@ -261,6 +261,12 @@ function invoke(execNode: ExecNode, fn: Fn, spec: CallSpec, args: unknown[]): un
   if (builder !== undefined) return builder.addCall(execNode, args, spec);
 
   const behavior = cfg.TAWAZI_EXECNODE_OUTSIDE_DAG_BEHAVIOR;
+  if (!outsideDagBehaviors.includes(behavior)) {
+    throw new TawaziUsageError(
+      `cfg.TAWAZI_EXECNODE_OUTSIDE_DAG_BEHAVIOR has the invalid value ${describeValue(behavior)}; ` +
+        'allowed values: "error", "warning", "ignore".',
+    );
+  }
   if (behavior === "error") {
     throw new TawaziUsageError(
       `ExecNode "${execNode.id}" was called outside a describing function. Call it inside ` +

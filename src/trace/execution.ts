@@ -1,3 +1,6 @@
+import { createHash } from "node:crypto";
+import { serialize } from "node:v8";
+
 import { TawaziCacheError, TawaziUsageError, describeValue } from "../errors.js";
 import { NodeKind } from "../graph/flags.js";
 import { NodeState } from "../engine/scheduler.js";
@@ -13,7 +16,9 @@ import type { Program } from "../run/program.js";
 import type { Run, Settlement } from "../run/run.js";
 import type { Alias } from "./aliases.js";
 import type { DagCore, IdSelection } from "./dag-core.js";
-import { type DAG, coreOf } from "./dag.js";
+import { type DAG, coreOf, refuseWhileDescribing } from "./dag.js";
+import { Template } from "./template.js";
+import { TracedRef } from "./traced.js";
 import { checkKeys, validateBoolean } from "./validate.js";
 
 /** Options of `pipeline.executor(options)` and `new DAGExecution(pipeline, options)`. */
@@ -188,6 +193,7 @@ class ExecutionState {
 
   call(args: unknown[]): Promise<unknown> {
     return new Promise((resolve, reject) => {
+      refuseWhileDescribing(this.core, "execution()");
       if (this.called) {
         throw new TawaziUsageError(
           `${this.core.name}: this DAGExecution was already called; an execution runs once. ` +
@@ -196,6 +202,7 @@ class ExecutionState {
       }
       this.called = true;
 
+      if (this.cacheIn !== undefined) serializeInputs(args, `${this.core.name}: cacheIn`);
       const preset = this.fromCache === undefined ? undefined : this.loadCache(args);
       const run = this.core.run(args, false, this.core.name, {
         selection: this.selection,
@@ -337,9 +344,23 @@ class ExecutionState {
     return profiles;
   }
 
+  /**
+   * Returns the key a cache file must match: the graph's structure, and what else decides the
+   * results for equal inputs: each call node's function source and constant arguments.
+   */
   private structure(program: Program): string {
     const graph = program.graph;
-    return structureKey(graph.ids, graph.parentOffsets, graph.parents);
+    const hash = createHash("sha256");
+    hash.update(structureKey(graph.ids, graph.parentOffsets, graph.parents));
+    for (let node = 0; node < graph.size; node += 1) {
+      if (program.kinds[node] !== NodeKind.call) continue;
+      hash.update(`\0node ${node}\0${program.fns[node]!.toString()}\0`);
+      for (const entry of program.payloads[node] as readonly unknown[]) {
+        hash.update(constantKey(entry));
+        hash.update("\0");
+      }
+    }
+    return hash.digest("hex");
   }
 
   private loadCache(args: readonly unknown[]): ReadonlyMap<string, unknown> {
@@ -382,6 +403,21 @@ class ExecutionState {
       results,
     };
     writeCacheFile(this.cacheIn!, contents, where);
+  }
+}
+
+/** Bytes standing for an argument entry: a reference by index, a constant by its serialization. */
+function constantKey(entry: unknown): Uint8Array | string {
+  if (entry instanceof TracedRef) return `ref ${entry.index}`;
+  if (entry instanceof Template) {
+    return `template ${entry.slots.map((slot) => `${slot.path.join(".")}=${slot.ref.index}`).join(",")}`;
+  }
+  if (typeof entry === "function") return `function ${entry.toString()}`;
+  try {
+    return serialize(entry);
+  } catch {
+    // NOTE: a constant that node:v8 cannot serialize is keyed by its type only.
+    return `unserializable ${describeValue(entry)}`;
   }
 }
 

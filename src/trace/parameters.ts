@@ -43,11 +43,25 @@ export function readParameters(fn: Function, where: string): Parameter[] {
 
     const equals = topLevelAssignment(text);
     const target = (equals === -1 ? text : text.slice(0, equals)).trim();
+    if ((target.startsWith("{") || target.startsWith("[")) && hasInnerDefault(target)) {
+      throw new TawaziUsageError(
+        `${where}: parameter ${position + 1} of the describing function (${JSON.stringify(target)}) ` +
+          "gives default values inside a destructuring pattern; they would apply to the traced " +
+          "value when the DAG is described, never to the values of a call. Destructure without " +
+          "defaults, and apply defaults inside an ExecNode.",
+      );
+    }
     const name = identifierStart.test(target[0] ?? "") ? leadingIdentifier(target) : `arg${position}`;
     parameters.push({ name, hasDefault: equals !== -1 });
   }
 
   return parameters;
+}
+
+/** Whether a destructuring pattern gives a default value (`{ a = 5 }`), outside strings. */
+function hasInnerDefault(pattern: string): boolean {
+  const withoutStrings = pattern.replace(/(["'`])(?:\\.|(?!\1)[^\\])*\1/gu, '""');
+  return /(^|[^=!<>])=(?![=>])/u.test(withoutStrings);
 }
 
 function leadingIdentifier(text: string): string {
@@ -89,7 +103,10 @@ function findParameterListStart(source: string, from: number): number {
     }
     position += 1;
   }
-  throw new TawaziUsageError("could not find the parameter list of the describing function");
+  throw new TawaziUsageError(
+    "dag(): could not find the parameter list of the describing function; " +
+      "pass a plain function or arrow function.",
+  );
 }
 
 function skipSpaceAndComments(source: string, from: number): number {
@@ -157,7 +174,10 @@ function matchingBracket(source: string, open: number): number {
   }
 
   if (stack.length > 0) {
-    throw new TawaziUsageError("could not read the parameter list of the describing function");
+    throw new TawaziUsageError(
+      "dag(): could not read the parameter list of the describing function; " +
+        "move unusual default values into constants.",
+    );
   }
   return position - 1;
 }

@@ -34,6 +34,8 @@ export function traceProgram(
       : tracedArgs.map((traced, position) => (useDefault[position] ? undefined : traced));
   const returned = builder.trace(() => describe(...describeArgs));
   if (tracedRefOf(returned) === undefined && isThenable(returned)) {
+    // The promise may reject later (it may await a traced value); keep that rejection handled.
+    Promise.resolve(returned as PromiseLike<unknown>).catch(() => {});
     throw new TawaziUsageError(
       `dag(): the describing function of "${name}" returned a promise. Describing functions ` +
         "must be synchronous: they only wire ExecNodes together; put the await inside an ExecNode.",

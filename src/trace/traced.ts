@@ -101,11 +101,19 @@ function iterate(ref: TracedRef): Iterator<unknown> {
         "unknown. Declare it with xn(fn, { unpackTo: n }) or call fn.with({ unpackTo: n })(...).",
     );
   }
-  const parts: unknown[] = [];
-  for (let position = 0; position < ref.unpackTo; position += 1) {
-    parts.push(ref.builder.addLookup(ref, String(position)));
-  }
-  return parts[Symbol.iterator]();
+  // Lookups are made as destructuring asks for them, so `const [a] = f()` makes one node.
+  let position = 0;
+  return {
+    next(): IteratorResult<unknown> {
+      if (position >= ref.unpackTo) return { done: true, value: undefined };
+      const part = ref.builder.addLookup(ref, String(position));
+      position += 1;
+      return { done: false, value: part };
+    },
+    [Symbol.iterator]() {
+      return this;
+    },
+  } as Iterator<unknown>;
 }
 
 /**
@@ -192,9 +200,26 @@ const handler: ProxyHandler<TracedTarget> = {
 };
 
 /** Wraps a reference in the proxy that user code receives. */
+/**
+ * Every target is a bound copy of this function, so all share its prototype, which gives
+ * `console.log` and `util.inspect` (they read the target, not the proxy) a short form.
+ */
+function tracedValue(): void {}
+Object.setPrototypeOf(
+  tracedValue,
+  Object.create(Function.prototype, {
+    [inspect.custom]: {
+      // Node calls this with the proxy as `this`: read the reference through our own key.
+      value(this: TracedTarget & { [tracedRefKey]?: TracedRef }): string {
+        return `TracedValue<${(this[tracedRefKey] ?? this.ref).id}>`;
+      },
+    },
+  }),
+);
+
 export function makeTraced(ref: TracedRef): unknown {
-  const target = function tracedValue() {} as TracedTarget;
-  target.ref = ref;
+  const target = tracedValue.bind(undefined) as TracedTarget;
+  Object.defineProperty(target, "ref", { value: ref, configurable: true });
   return new Proxy(target, handler);
 }
 

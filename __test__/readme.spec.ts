@@ -1,0 +1,65 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+
+import test from "ava";
+
+const run = promisify(execFile);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const readme = readFileSync(path.join(root, "README.md"), "utf8");
+const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/gu)].map((match) => match[1]!);
+
+/**
+ * Turns a README example into a script that checks its documented results: a statement
+ * followed by a comment holding a JavaScript value (`await pipeline(10); // [9, 11]`)
+ * becomes `assert.deepStrictEqual(await pipeline(10), [9, 11])`.
+ */
+function toScript(block: string): { script: string; checks: number } {
+  const indexUrl = pathToFileURL(path.join(root, "index.ts")).href;
+  let checks = 0;
+  const lines = block.split("\n").map((line) => {
+    const imported = line.replace(/from "tawazi"/u, `from ${JSON.stringify(indexUrl)}`);
+    const match = /^(\s*)(.+?);\s*\/\/ (.+)$/u.exec(imported);
+    if (match === null) return imported;
+    const [, indent, code, expected] = match as unknown as [string, string, string, string];
+    if (/^(const|let|var|import|export|return|throw)\b/u.test(code)) return imported;
+    try {
+      new Function(`return (${expected});`);
+    } catch {
+      return imported;
+    }
+    checks += 1;
+    return `${indent}assert.deepStrictEqual(${code}, ${expected});`;
+  });
+  return {
+    script: `import assert from "node:assert";\n${lines.join("\n")}\nexport {};\n`,
+    checks,
+  };
+}
+
+test("README has TypeScript examples", (t) => {
+  t.true(blocks.length >= 8, `found ${blocks.length} blocks`);
+});
+
+for (const [position, block] of blocks.entries()) {
+  const firstLine = block.split("\n").find((line) => line.trim() !== "" && !line.startsWith("import"));
+  test.serial(`README example ${position + 1}: ${firstLine?.slice(0, 40) ?? "imports"}`, async (t) => {
+    const folder = mkdtempSync(path.join(tmpdir(), "tawazi-readme-"));
+    try {
+      const file = path.join(folder, `example-${position + 1}.mts`);
+      const { script, checks } = toScript(block);
+      writeFileSync(file, script);
+      const result = await run(process.execPath, ["--import=tsx", file], {
+        cwd: root,
+        timeout: 30_000,
+      });
+      t.is(result.stderr, "");
+      t.log(`${checks} documented results checked`);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+}
