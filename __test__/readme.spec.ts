@@ -15,12 +15,26 @@ const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/gu)].map((match) => mat
 /**
  * Turns a README example into a script that checks its documented results: a statement
  * followed by a comment holding a JavaScript value (`await pipeline(10); // [9, 11]`)
- * becomes `assert.deepStrictEqual(await pipeline(10), [9, 11])`.
+ * becomes `assert.deepStrictEqual(await pipeline(10), [9, 11])`. A comment that is not a
+ * JavaScript value stays a comment.
  */
 function toScript(block: string): { script: string; checks: number } {
   const indexUrl = pathToFileURL(path.join(root, "index.ts")).href;
   let checks = 0;
-  const lines = block.split("\n").map((line) => {
+  // A result too long for one line follows its statement as a block of `//` lines: join them.
+  const joined: string[] = [];
+  for (const line of block.split("\n")) {
+    const previous = joined[joined.length - 1];
+    const continuation = /^\/\/ (.*)$/u.exec(line);
+    if (continuation !== null && previous !== undefined && /;(\s*\/\/.*)?$/u.test(previous)) {
+      joined[joined.length - 1] = previous.includes("; //")
+        ? `${previous} ${continuation[1]}`
+        : `${previous} // ${continuation[1]}`;
+    } else {
+      joined.push(line);
+    }
+  }
+  const lines = joined.map((line) => {
     const imported = line.replace(/from "tawazi"/u, `from ${JSON.stringify(indexUrl)}`);
     const match = /^(\s*)(.+?);\s*\/\/ (.+)$/u.exec(imported);
     if (match === null) return imported;
