@@ -2,7 +2,7 @@ import { TawaziUsageError } from "../errors.js";
 import type { CompiledGraph } from "./compiled.js";
 import { NodeFlag, NodeKind } from "./flags.js";
 
-/** Which part of a DAG one run covers, as dense node indices. */
+/** The part of a DAG that one run covers, as dense node indices. */
 export interface Selection {
   /** Run only these and their descendants; each must be a root. */
   readonly roots?: readonly number[];
@@ -18,7 +18,7 @@ export interface Selection {
 
 /**
  * Returns the mask (1 = runs) of the nodes `selection` covers. Selections apply in the order
- * root, exclude, target, as in Tawazi. Debug nodes are left out unless `runDebug`; when they
+ * root, exclude, target, as in Tawazi. Debug nodes are left out unless `runDebug`. When they
  * are included and a subgraph was selected, a debug node whose dependencies are all selected
  * joins it, unless it was excluded. Argument nodes are always included.
  *
@@ -127,8 +127,8 @@ function joinDebugNodes(
 }
 
 /**
- * Whether a node stands for a DAG input: an argument node, a key read from an input, or an
- * inlined sub-DAG's argument that forwards inputs or constants only.
+ * Returns whether a node stands for a DAG input: an argument node, a key read from an input, or
+ * an inlined sub-DAG's argument that forwards inputs or constants only.
  */
 function isInput(graph: CompiledGraph, kinds: Uint8Array, node: number): boolean {
   const pending = [node];
@@ -144,7 +144,7 @@ function isInput(graph: CompiledGraph, kinds: Uint8Array, node: number): boolean
   return true;
 }
 
-/** A root may depend only on DAG inputs (argument nodes and keys read from them) and constants. */
+/** Checks that a root depends only on DAG inputs (argument nodes, keys read from them) and constants. */
 function checkRoot(graph: CompiledGraph, kinds: Uint8Array, root: number, where: string): void {
   for (let edge = graph.parentOffsets[root]!; edge < graph.parentOffsets[root + 1]!; edge += 1) {
     const parent = graph.parents[edge]!;

@@ -58,8 +58,8 @@ export interface SubDagOptions {
 type TraceableArgs<A extends readonly unknown[]> = { [K in keyof A]: Traceable<A[K]> };
 
 /**
- * The traced values a sub-DAG call returns inside a describing function; `any` when the DAG's
- * return type is unknown, so every DAG is assignable to the plain `DAG` type.
+ * The traced values a sub-DAG call returns inside a describing function. It is `any` when the
+ * DAG's return type is unknown, so that every DAG is assignable to the plain `DAG` type.
  */
 export type Retraced<R, Absent = never> = unknown extends R
   ? any
