@@ -70,8 +70,12 @@ export class GraphBuilder {
 
   /** stamp[p] === i + 1 while node i is being recorded and p is already among its parents. */
   private readonly stamp: number[] = [];
-  /** Every id recorded, so a name that looks like a counted id (`a<<1>>`) cannot collide. */
-  private readonly usedIds = new Set<string>();
+  /**
+   * Every id recorded, kept once a collision is possible: a base containing "<<" or "." (a user
+   * name such as "a<<1>>" or "sub.incr") or a scope prefix. Plain bases and their counters
+   * cannot collide, so most DAGs never pay for this set.
+   */
+  private usedIds: Set<string> | undefined;
   /** Set when the describing function has returned: traced values can no longer record nodes. */
   private finished = false;
   private readonly scopes: Scope[] = [
@@ -105,10 +109,13 @@ export class GraphBuilder {
   }
 
   private localId(scope: Scope, base: string): string {
+    if (this.usedIds === undefined && (scope.prefix !== "" || base.includes("<<") || base.includes("."))) {
+      this.usedIds = new Set(this.ids);
+    }
     let uses = scope.useCounts.get(base) ?? 0;
     let id = uses === 0 ? base : `${base}<<${uses}>>`;
     // A user name such as "a<<1>>" may already hold the id the counter gives: skip it.
-    while (this.usedIds.has(scope.prefix + id)) {
+    while (this.usedIds !== undefined && this.usedIds.has(scope.prefix + id)) {
       uses += 1;
       id = `${base}<<${uses}>>`;
     }
@@ -275,7 +282,7 @@ export class GraphBuilder {
       );
     }
     const index = this.ids.length;
-    this.usedIds.add(id);
+    this.usedIds?.add(id);
     this.ids.push(id);
     this.kinds.push(kind);
     this.flags.push(flags);

@@ -219,7 +219,7 @@ Object.setPrototypeOf(
 
 export function makeTraced(ref: TracedRef): unknown {
   const target = tracedValue.bind(undefined) as TracedTarget;
-  Object.defineProperty(target, "ref", { value: ref, configurable: true });
+  target.ref = ref;
   return new Proxy(target, handler);
 }
 
