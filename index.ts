@@ -1,4 +1,11 @@
-export { xn, type ExecNode, type ExecNodeOptions, type CallOptions } from "./src/trace/exec-node.js";
+export {
+  xn,
+  type ExecNode,
+  type ExecNodeOptions,
+  type CallOptions,
+  type WorkerNodeOptions,
+} from "./src/trace/exec-node.js";
+export { close, configureWorkers, type WorkerPoolOptions } from "./src/run/worker-pool.js";
 export {
   dag,
   DAG,
@@ -34,6 +41,7 @@ export {
   TawaziCycleError,
   TawaziCacheError,
   TawaziTimeoutError,
+  TawaziWorkerError,
   errorCodes,
   type TawaziErrorCode,
 } from "./src/errors.js";

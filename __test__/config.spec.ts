@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -64,6 +65,7 @@ test("defaults from an empty environment", (t) => {
     TAWAZI_EXECNODE_OUTSIDE_DAG_BEHAVIOR: "error",
     TAWAZI_DEFAULT_RESOURCE: "async",
     TAWAZI_ENGINE: "auto",
+    TAWAZI_WORKER_THREADS: availableParallelism(),
   });
 });
 

@@ -1,3 +1,5 @@
+import { availableParallelism } from "node:os";
+
 import { TawaziUsageError, describeValue } from "./errors.js";
 
 /** Where a node's function runs. */
@@ -29,6 +31,8 @@ export interface TawaziConfig {
   TAWAZI_DEFAULT_RESOURCE: ResourceKind;
   /** Default of the `engine` DAG option. */
   TAWAZI_ENGINE: EngineKind;
+  /** Threads of the worker pool, read when the pool starts. */
+  TAWAZI_WORKER_THREADS: number;
 }
 
 const trueWords = new Set(["true", "1", "yes", "on"]);
@@ -63,6 +67,14 @@ function readChoice<T extends string>(
   throw invalidVariable(name, raw, choices.map((choice) => JSON.stringify(choice)).join(", "));
 }
 
+function readPositiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const word = raw.trim();
+  if (/^[0-9]+$/u.test(word) && Number(word) >= 1) return Number(word);
+  throw invalidVariable(name, raw, "an integer ≥ 1");
+}
+
 /** Reads the configuration from `env`; throws a TawaziUsageError naming the first invalid variable. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): TawaziConfig {
   return {
@@ -82,6 +94,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): TawaziConfig {
       Resource.async,
     ),
     TAWAZI_ENGINE: readChoice(env, "TAWAZI_ENGINE", engineKinds, "auto"),
+    TAWAZI_WORKER_THREADS: readPositiveInteger(env, "TAWAZI_WORKER_THREADS", availableParallelism()),
   };
 }
 

@@ -13,6 +13,7 @@ export const errorCodes = {
   TawaziCycleError: "ERR_TAWAZI_CYCLE",
   TawaziCacheError: "ERR_TAWAZI_CACHE",
   TawaziTimeoutError: "ERR_TAWAZI_TIMEOUT",
+  TawaziWorkerError: "ERR_TAWAZI_WORKER",
 } as const;
 
 export type TawaziErrorCode = (typeof errorCodes)[keyof typeof errorCodes];
@@ -60,6 +61,15 @@ export class TawaziCacheError extends TawaziError {
 /** A node or a run that exceeded its time limit. */
 export class TawaziTimeoutError extends TawaziError {
   override readonly code: TawaziErrorCode = errorCodes.TawaziTimeoutError;
+}
+
+/**
+ * A worker node that could not run its function: the module or export does not exist, or the
+ * worker thread exited or crashed (`process.exit`, out of memory). The pool's own error, if
+ * any, is the `cause`.
+ */
+export class TawaziWorkerError extends TawaziError {
+  override readonly code: TawaziErrorCode = errorCodes.TawaziWorkerError;
 }
 
 /** Describes a value for an error message: its printed form and its type, as in `0 (number)`. */

@@ -13,6 +13,8 @@ export const NodeFlag = {
   debug: 16,
   /** Has an `active` condition that the run layer checks before launching. */
   conditional: 32,
+  /** Runs in the worker-thread pool. */
+  worker: 64,
 } as const;
 
 /** What a node is, which decides how the run layer launches it. */

@@ -163,10 +163,11 @@ export class Run {
 
     if (this.synchronous) {
       Promise.resolve(value).catch(() => {});
+      const what = (flags & NodeFlag.worker) !== 0 ? "runs in a worker thread" : "returned a promise";
       this.settle({
         ok: false,
         error: new TawaziUsageError(
-          `runSync(): node "${program.graph.ids[node]}" returned a promise. ` +
+          `runSync(): node "${program.graph.ids[node]}" ${what}. ` +
             "Call the DAG with `await pipeline(...)` to run asynchronous nodes.",
         ),
       });

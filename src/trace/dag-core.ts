@@ -41,6 +41,11 @@ export interface NodeInfo {
 /** Names of NodeKind values; an inlined sub-DAG's arguments are arguments too. */
 const kindNames = ["argument", "call", "lookup", "argument"] as const;
 
+function resourceOf(flags: number): ResourceKind {
+  if ((flags & NodeFlag.worker) !== 0) return Resource.worker;
+  return (flags & NodeFlag.inline) !== 0 ? Resource.mainThread : Resource.async;
+}
+
 /** A Map whose contents cannot change after construction: `set`, `delete` and `clear` throw. */
 export class ReadOnlyMap<K, V> extends Map<K, V> {
   private readonly sealed: boolean;
@@ -328,7 +333,7 @@ export class DagCore {
           priority: graph.priority[node]!,
           compoundPriority: graph.compoundPriority[node]!,
           isSequential: (flags & NodeFlag.sequential) !== 0,
-          resource: (flags & NodeFlag.inline) !== 0 ? Resource.mainThread : Resource.async,
+          resource: resourceOf(flags),
           setup: (flags & NodeFlag.setup) !== 0,
           debug: (flags & NodeFlag.debug) !== 0,
         }),

@@ -1,6 +1,10 @@
+import { isAbsolute } from "node:path";
+import { pathToFileURL } from "node:url";
+
 import { Resource, type ResourceKind, cfg, outsideDagBehaviors } from "../config.js";
 import { TawaziUsageError, describeValue } from "../errors.js";
 import { NodeFlag } from "../graph/flags.js";
+import { runInWorker } from "../run/worker-pool.js";
 import { type CallSpec, currentBuilder } from "./builder.js";
 import type { Traceable, Traced } from "./traced.js";
 import {
@@ -140,7 +144,98 @@ function validateResource(where: string, value: unknown, fromConfig: boolean): R
  * const fetchUser = xn(async (id: string) => db.get(id), { name: "fetchUser", priority: 2 });
  */
 export function xn<F extends Fn>(fn: F, options: ExecNodeOptions = {}): ExecNode<F> {
-  const where = "xn()";
+  return makeExecNode(fn, options, "xn()", false);
+}
+
+/** Options of `xn.worker(moduleUrl, exportName, options)`. */
+export interface WorkerNodeOptions extends Omit<ExecNodeOptions, "resource"> {
+  /**
+   * Positions of the arguments whose ArrayBuffer (an ArrayBuffer, or the buffer of a typed array
+   * or DataView) is transferred to the worker instead of copied; the caller's copy is detached.
+   * @default []
+   */
+  transfer?: readonly number[];
+}
+
+const workerOptionKeys = [...execNodeOptionKeys.filter((key) => key !== "resource"), "transfer"];
+
+/**
+ * Makes an ExecNode whose function is the export `exportName` of the module `moduleUrl`, run
+ * in the shared worker-thread pool. Arguments and results cross by structured clone.
+ *
+ * @example
+ * const heavy = xn.worker<typeof import("./tasks.js").heavy>(
+ *   new URL("./tasks.js", import.meta.url), "heavy");
+ */
+xn.worker = function worker<F extends Fn = Fn>(
+  moduleUrl: string | URL,
+  exportName: string,
+  options: WorkerNodeOptions = {},
+): ExecNode<F> {
+  const where = "xn.worker()";
+  const url = workerModuleUrl(where, moduleUrl);
+  if (typeof exportName !== "string" || exportName === "") {
+    throw new TawaziUsageError(
+      `${where}: the export name must be a non-empty string, received ${describeValue(exportName)}.`,
+    );
+  }
+  if (typeof options !== "object" || options === null) {
+    throw new TawaziUsageError(`${where}: options must be an object, received ${describeValue(options)}.`);
+  }
+  checkKeys(where, "option", options, workerOptionKeys);
+  const transfer = validateTransfer(where, options.transfer);
+  const { transfer: _transfer, ...nodeOptions } = options;
+  const nodeName = options.name ?? exportName;
+
+  const runExport = (...args: unknown[]): Promise<unknown> =>
+    runInWorker({
+      nodeName,
+      moduleUrl: url,
+      exportName,
+      args,
+      transferList: transferredBuffers(args, transfer),
+    });
+  return makeExecNode(runExport as unknown as F, { ...nodeOptions, name: nodeName }, where, true);
+};
+
+function workerModuleUrl(where: string, moduleUrl: unknown): string {
+  if (moduleUrl instanceof URL) return moduleUrl.href;
+  if (typeof moduleUrl === "string" && isAbsolute(moduleUrl)) return pathToFileURL(moduleUrl).href;
+  if (typeof moduleUrl === "string" && /^(file|data):/u.test(moduleUrl)) return moduleUrl;
+  throw new TawaziUsageError(
+    `${where}: the module must be a URL or an absolute path, received ${describeValue(moduleUrl)}. ` +
+      'Pass new URL("./tasks.js", import.meta.url).',
+  );
+}
+
+function validateTransfer(where: string, value: unknown): readonly number[] {
+  if (value === undefined) return [];
+  if (Array.isArray(value) && value.every((position) => Number.isInteger(position) && position >= 0)) {
+    return value as number[];
+  }
+  throw new TawaziUsageError(
+    `${where}: option transfer must be an array of argument positions (integers ≥ 0), ` +
+      `received ${describeValue(value)}.`,
+  );
+}
+
+/** Collects the buffers of the arguments at `positions`; other values are ignored. */
+function transferredBuffers(args: readonly unknown[], positions: readonly number[]): ArrayBuffer[] {
+  const buffers: ArrayBuffer[] = [];
+  for (const position of positions) {
+    const arg = args[position];
+    if (arg instanceof ArrayBuffer) buffers.push(arg);
+    else if (ArrayBuffer.isView(arg) && arg.buffer instanceof ArrayBuffer) buffers.push(arg.buffer);
+  }
+  return [...new Set(buffers)];
+}
+
+function makeExecNode<F extends Fn>(
+  fn: F,
+  options: ExecNodeOptions,
+  where: string,
+  worker: boolean,
+): ExecNode<F> {
   if (typeof fn !== "function") {
     throw new TawaziUsageError(
       `${where}: expected a function as first argument, received ${describeValue(fn)}. ` +
@@ -152,7 +247,7 @@ export function xn<F extends Fn>(fn: F, options: ExecNodeOptions = {}): ExecNode
       `${where}: options must be an object, received ${describeValue(options)}.`,
     );
   }
-  checkKeys(where, "option", options, execNodeOptionKeys);
+  if (!worker) checkKeys(where, "option", options, execNodeOptionKeys);
 
   let name: string;
   if (options.name !== undefined) {
@@ -177,11 +272,9 @@ export function xn<F extends Fn>(fn: F, options: ExecNodeOptions = {}): ExecNode
     options.isSequential === undefined ? "cfg.TAWAZI_IS_SEQUENTIAL (the default of isSequential)" : "isSequential",
     options.isSequential ?? cfg.TAWAZI_IS_SEQUENTIAL,
   );
-  const resource = validateResource(
-    where,
-    options.resource ?? cfg.TAWAZI_DEFAULT_RESOURCE,
-    options.resource === undefined,
-  );
+  const resource = worker
+    ? Resource.worker
+    : validateResource(where, options.resource ?? cfg.TAWAZI_DEFAULT_RESOURCE, options.resource === undefined);
   const tags = validateTags(where, options.tag);
   const setup = validateBoolean(where, "setup", options.setup ?? false);
   const debug = validateBoolean(where, "debug", options.debug ?? false);
@@ -197,6 +290,7 @@ export function xn<F extends Fn>(fn: F, options: ExecNodeOptions = {}): ExecNode
   let flags = 0;
   if (isSequential) flags |= NodeFlag.sequential;
   if (resource === Resource.mainThread) flags |= NodeFlag.inline | NodeFlag.blocking;
+  if (resource === Resource.worker) flags |= NodeFlag.worker;
   if (setup) flags |= NodeFlag.setup;
   if (debug) flags |= NodeFlag.debug;
 
