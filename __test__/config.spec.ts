@@ -235,6 +235,7 @@ test("cfg is read from the environment at import", async (t) => {
       RUN_DEBUG_NODES: "yes",
       TAWAZI_EXECNODE_OUTSIDE_DAG_BEHAVIOR: "ignore",
       TAWAZI_ENGINE: "ts",
+      TAWAZI_WORKER_THREADS: "3",
     },
     "console.log(JSON.stringify(tawazi.cfg));",
   );
@@ -247,6 +248,7 @@ test("cfg is read from the environment at import", async (t) => {
     TAWAZI_EXECNODE_OUTSIDE_DAG_BEHAVIOR: "ignore",
     TAWAZI_DEFAULT_RESOURCE: "async",
     TAWAZI_ENGINE: "ts",
+    TAWAZI_WORKER_THREADS: 3,
   });
 });
 
@@ -278,3 +280,15 @@ for (const { name, value, allowed } of invalidImports) {
     for (const word of allowed) t.true(result.stderr.includes(word), `${word}: ${result.stderr}`);
   });
 }
+
+test("TAWAZI_WORKER_THREADS reads a positive integer", (t) => {
+  t.is(readConfig({ TAWAZI_WORKER_THREADS: "4" }).TAWAZI_WORKER_THREADS, 4);
+  t.is(readConfig({ TAWAZI_WORKER_THREADS: " 12 " }).TAWAZI_WORKER_THREADS, 12);
+  for (const value of ["0", "-1", "1.5", "many", "0x10"]) {
+    const error = t.throws(() => readConfig({ TAWAZI_WORKER_THREADS: value }), {
+      instanceOf: TawaziUsageError,
+    });
+    t.true(error.message.includes("TAWAZI_WORKER_THREADS"), error.message);
+    t.true(error.message.includes("integer ≥ 1"), error.message);
+  }
+});

@@ -7,6 +7,7 @@ import {
   TawaziTimeoutError,
   TawaziTypeError,
   TawaziUsageError,
+  TawaziWorkerError,
   errorCodes,
 } from "../index.js";
 import * as errorsModule from "../src/errors.js";
@@ -18,6 +19,7 @@ const errorClasses = [
   TawaziCycleError,
   TawaziCacheError,
   TawaziTimeoutError,
+  TawaziWorkerError,
 ] as const;
 
 function instanceOf(ErrorClass: (typeof errorClasses)[number]): TawaziError {
