@@ -20,6 +20,7 @@ const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/gu)].map((match) => mat
  */
 function toScript(block: string): { script: string; checks: number } {
   const indexUrl = pathToFileURL(path.join(root, "index.ts")).href;
+  const rootUrl = pathToFileURL(`${root}/`).href;
   let checks = 0;
   // A result too long for one line follows its statement as a block of `//` lines: join them.
   const joined: string[] = [];
@@ -35,7 +36,10 @@ function toScript(block: string): { script: string; checks: number } {
     }
   }
   const lines = joined.map((line) => {
-    const imported = line.replace(/from "tawazi"/u, `from ${JSON.stringify(indexUrl)}`);
+    // Examples read as if they were modules at the repository root.
+    const imported = line
+      .replace(/from "tawazi"/u, `from ${JSON.stringify(indexUrl)}`)
+      .replaceAll("import.meta.url", JSON.stringify(rootUrl));
     const match = /^(\s*)(.+?);\s*\/\/ (.+)$/u.exec(imported);
     if (match === null) return imported;
     const [, indent, code, expected] = match as unknown as [string, string, string, string];
