@@ -73,6 +73,9 @@ function sharedPool(): Piscina {
       filename: entryUrl,
       minThreads: 0,
       maxThreads: threads,
+      // Keep idle threads (and their loaded modules) for 10 s: piscina's default of 0 ends a
+      // thread idle for one timer tick, so the next node pays for a new thread and module load.
+      idleTimeout: 10_000,
       // Tasks wait in the pool's queue only when maxConcurrency exceeds the thread count.
       maxQueue: "auto",
       resourceLimits: poolOptions.resourceLimits,
