@@ -25,8 +25,8 @@ function header(machine: Machine): string {
 }
 
 /**
- * Writes `section`, which starts with a "## " title line, into RESULTS.md. It replaces the
- * section with the same title, or is appended; the other sections are kept unchanged.
+ * Writes `section`, which starts with a "## " title line, into RESULTS.md. The section replaces
+ * an earlier one with the same title, or is appended if there is none. Other sections are kept.
  */
 export async function writeSection(section: string, machine: Machine): Promise<void> {
   let existing = "";

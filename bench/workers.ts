@@ -5,11 +5,11 @@
  */
 import { cpus, availableParallelism } from "node:os";
 
-import { close, configureWorkers, dag, xn } from "../index.js";
+import { type ExecNode, close, configureWorkers, dag, xn } from "../index.js";
 import { increment, spin } from "./fixtures/work.js";
 import { writeSection } from "./results.js";
 
-/** Each measurement is repeated this many times after one warm-up run; the median is reported. */
+/** Runs of each measurement after one warm-up run. The median of them is reported. */
 const repeats = 5;
 /** Independent nodes of the CPU-bound fan-out. */
 const fanOutWidth = 8;
@@ -30,11 +30,33 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** Runs `call` once to warm up, then `repeats` times; checks each result and returns the median ms. */
-async function measure(label: string, call: () => Promise<unknown>, expected: unknown): Promise<number> {
+/** Wall-clock times of the repeated runs of one measurement, in milliseconds. */
+interface Timing {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function scale(timing: Timing, factor: number): Timing {
+  return { median: timing.median * factor, min: timing.min * factor, max: timing.max * factor };
+}
+
+/** Formats the median, the min–max range and `factor` as cells of a Markdown table row. */
+function formatRow(timing: Timing, factor: number, digits = 0): string {
+  const range = `${timing.min.toFixed(digits)}–${timing.max.toFixed(digits)}`;
+  return `${timing.median.toFixed(digits)} | ${range} | ${factor.toFixed(2)}`;
+}
+
+/** Runs `call` once to warm up, then `repeats` times, and checks the result of every run. */
+async function measure(
+  label: string,
+  call: () => Promise<unknown>,
+  expected: unknown,
+): Promise<Timing> {
   const check = (result: unknown) => {
     if (JSON.stringify(result) !== JSON.stringify(expected)) {
-      throw new Error(`${label}: wrong result ${JSON.stringify(result).slice(0, 200)}`);
+      const received = JSON.stringify(result).slice(0, 200);
+      throw new Error(`${label}: the result does not match the direct call, received ${received}`);
     }
   };
   check(await call());
@@ -45,16 +67,20 @@ async function measure(label: string, call: () => Promise<unknown>, expected: un
     times.push(performance.now() - start);
     check(result);
   }
-  return median(times);
+  return { median: median(times), min: Math.min(...times), max: Math.max(...times) };
 }
 
 /** Picks the iteration count that makes one `spin` call last about `nodeMs` on this thread. */
 function calibrateSpin(): number {
   const probe = 20_000_000;
   spin(1, probe);
-  const start = performance.now();
-  spin(1, probe);
-  return Math.round((probe * nodeMs) / (performance.now() - start));
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const start = performance.now();
+    spin(1, probe);
+    times.push(performance.now() - start);
+  }
+  return Math.round((probe * nodeMs) / median(times));
 }
 
 async function measureSpeedUp(): Promise<string> {
@@ -72,15 +98,18 @@ async function measureSpeedUp(): Promise<string> {
   for (let threads = 1; threads <= cores; threads++) {
     await configureWorkers({ threads });
     const pipeline = dag(describe(spinWorker), { maxConcurrency: threads });
-    const ms = await measure(`worker fan-out, ${threads} threads`, () => pipeline(iterations), expected);
-    if (threads === 1) oneThreadMs = ms;
-    rows.push(`| worker | ${threads} | ${ms.toFixed(0)} | ${(oneThreadMs / ms).toFixed(2)} |`);
+    const label = `worker fan-out, ${threads} threads`;
+    const timing = await measure(label, () => pipeline(iterations), expected);
+    if (threads === 1) oneThreadMs = timing.median;
+    const speedUp = oneThreadMs / timing.median;
+    rows.push(`| worker | ${threads} | ${formatRow(timing, speedUp)} |`);
   }
 
   const spinAsync = xn(spin, { name: "spin" });
   const pipeline = dag(describe(spinAsync), { maxConcurrency: cores });
-  const asyncMs = await measure("async fan-out", () => pipeline(iterations), expected);
-  rows.push(`| async (main thread) | – | ${asyncMs.toFixed(0)} | ${(oneThreadMs / asyncMs).toFixed(2)} |`);
+  const timing = await measure("async fan-out", () => pipeline(iterations), expected);
+  const speedUp = oneThreadMs / timing.median;
+  rows.push(`| async (main thread) | – | ${formatRow(timing, speedUp)} |`);
 
   return [
     `### Speed-up of a CPU-bound fan-out`,
@@ -91,31 +120,31 @@ async function measureSpeedUp(): Promise<string> {
       `the async row runs the same function as async nodes with \`maxConcurrency: ${cores}\`. ` +
       "Speed-up is relative to the worker row with 1 thread.",
     "",
-    "| nodes | pool threads | wall ms | speed-up |",
-    "|---|---:|---:|---:|",
+    "| nodes | pool threads | wall ms | min–max ms | speed-up |",
+    "|---|---:|---:|---:|---:|",
     ...rows,
   ].join("\n");
 }
 
 type Kind = "worker" | "async" | "main-thread";
 
-function incrementNode(kind: Kind) {
+function incrementNode(kind: Kind): ExecNode<Increment> {
   if (kind === "worker") return xn.worker<Increment>(fixtureUrl, "increment");
   return xn(increment, { resource: kind });
 }
 
-function chainDag(node: (x: number) => unknown) {
+function chainDag(node: ExecNode<Increment>) {
   return dag(
-    function chain(x: number) {
-      let value = node(x) as number;
-      for (let i = 1; i < trivialNodes; i++) value = node(value) as number;
+    function chain() {
+      let value = node(0);
+      for (let i = 1; i < trivialNodes; i++) value = node(value);
       return value;
     },
     { maxConcurrency: cores },
   );
 }
 
-function fanOutDag(node: (x: number) => unknown) {
+function fanOutDag(node: ExecNode<Increment>) {
   return dag(
     function fanOut() {
       return Array.from({ length: trivialNodes }, (_, i) => node(i));
@@ -127,23 +156,29 @@ function fanOutDag(node: (x: number) => unknown) {
 async function measureOverhead(): Promise<string> {
   await configureWorkers({ threads: cores });
   const kinds: Kind[] = ["worker", "async", "main-thread"];
+  let chainResult = 0;
+  for (let i = 0; i < trivialNodes; i++) chainResult = increment(chainResult);
   const shapes = [
-    { shape: "chain", build: chainDag, expected: trivialNodes },
-    { shape: "fan-out", build: fanOutDag, expected: Array.from({ length: trivialNodes }, (_, i) => i + 1) },
+    { shape: "chain", build: chainDag, expected: chainResult },
+    {
+      shape: "fan-out",
+      build: fanOutDag,
+      expected: Array.from({ length: trivialNodes }, (_, i) => increment(i)),
+    },
   ];
 
   const rows: string[] = [];
   for (const { shape, build, expected } of shapes) {
-    const perNode = new Map<Kind, number>();
+    const perNode = new Map<Kind, Timing>();
     for (const kind of kinds) {
       const pipeline = build(incrementNode(kind));
-      const ms = await measure(`${kind} ${shape}`, () => pipeline(0), expected);
-      perNode.set(kind, (ms * 1000) / trivialNodes);
+      const timing = await measure(`${kind} ${shape}`, () => pipeline(), expected);
+      perNode.set(kind, scale(timing, 1000 / trivialNodes));
     }
     for (const kind of kinds) {
-      const us = perNode.get(kind)!;
-      const ratio = us / perNode.get("async")!;
-      rows.push(`| ${shape} | ${kind} | ${us.toFixed(2)} | ${ratio.toFixed(1)} |`);
+      const micros = perNode.get(kind)!;
+      const ratio = micros.median / perNode.get("async")!.median;
+      rows.push(`| ${shape} | ${kind} | ${formatRow(micros, ratio, 2)} |`);
     }
   }
 
@@ -154,10 +189,11 @@ async function measureOverhead(): Promise<string> {
       "a chain, where each node takes the previous result, and a fan-out of independent nodes. " +
       `Every DAG has \`maxConcurrency: ${cores}\`, and the pool has ${cores} threads. ` +
       "The wall time of one DAG call is divided by the node count. One warm-up call before " +
-      "measuring starts the pool threads and loads the module, so thread start-up is excluded.",
+      "measuring starts the pool threads and loads the module in them, so the measured runs " +
+      "include a thread start only where the pool replaces a thread it ended while idle.",
     "",
-    "| shape | resource | µs per node | ratio to async |",
-    "|---|---|---:|---:|",
+    "| shape | resource | µs per node | min–max µs | ratio to async |",
+    "|---|---|---:|---:|---:|",
     ...rows,
   ].join("\n");
 }
@@ -167,7 +203,8 @@ const section = [
   "## Worker nodes",
   "",
   `Measured with \`npm run bench:workers\`. Wall-clock times are the median of ${repeats} runs ` +
-    "after one warm-up run, and every run's result is checked against a direct call.",
+    "after one warm-up run, with the fastest and slowest of them beside it. Every run's result " +
+    "is checked against a direct call of the same function.",
   "",
   await measureSpeedUp(),
   "",
@@ -181,4 +218,5 @@ await writeSection(section, {
   node: process.version,
 });
 console.log(section);
-console.log(`\nTotal ${((performance.now() - started) / 1000).toFixed(1)} s; written to bench/RESULTS.md.`);
+const totalSeconds = (performance.now() - started) / 1000;
+console.log(`\nTotal ${totalSeconds.toFixed(1)} s; written to bench/RESULTS.md.`);

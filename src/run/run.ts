@@ -138,6 +138,16 @@ export class Run {
         this.succeed(node, resolveEntry(program.payloads[node], this.results));
         return;
       }
+      if (this.synchronous && (flags & NodeFlag.worker) !== 0) {
+        this.settle({
+          ok: false,
+          error: new TawaziUsageError(
+            `runSync(): node "${program.graph.ids[node]}" runs in a worker thread. ` +
+              "Call the DAG with `await pipeline(...)` to run worker nodes.",
+          ),
+        });
+        return;
+      }
       if ((flags & NodeFlag.setup) !== 0 && this.reuseSetup(node)) return;
 
       const entries = program.payloads[node] as readonly unknown[];
@@ -163,11 +173,10 @@ export class Run {
 
     if (this.synchronous) {
       Promise.resolve(value).catch(() => {});
-      const what = (flags & NodeFlag.worker) !== 0 ? "runs in a worker thread" : "returned a promise";
       this.settle({
         ok: false,
         error: new TawaziUsageError(
-          `runSync(): node "${program.graph.ids[node]}" ${what}. ` +
+          `runSync(): node "${program.graph.ids[node]}" returned a promise. ` +
             "Call the DAG with `await pipeline(...)` to run asynchronous nodes.",
         ),
       });

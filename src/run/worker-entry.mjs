@@ -19,15 +19,18 @@ function prepareTypeScript(moduleUrl) {
   return typeScriptLoader;
 }
 
-function errorRecord(error) {
+function errorRecord(error, depth = 0) {
   if (!(error instanceof Error)) return { kind: "thrown", value: cloneable(error) ? error : String(error) };
   const props = {};
   for (const key of Object.keys(error)) {
-    if (key !== "name" && key !== "message" && key !== "stack" && cloneable(error[key])) {
+    if (key !== "name" && key !== "message" && key !== "stack" && key !== "cause" && cloneable(error[key])) {
       props[key] = error[key];
     }
   }
-  return { kind: "error", name: error.name, message: error.message, stack: error.stack, props };
+  const record = { kind: "error", name: error.name, message: error.message, stack: error.stack, props };
+  // A chain of causes is kept to a few levels, which also stops a cause that refers to itself.
+  if ("cause" in error && depth < 8) record.cause = errorRecord(error.cause, depth + 1);
+  return record;
 }
 
 function cloneable(value) {
@@ -57,9 +60,21 @@ export default async function runWorkerNode({ moduleUrl, exportName, args }) {
     return { failure: { kind: "export", exports, found: typeof fn } };
   }
 
+  let value;
   try {
-    return { value: await fn(...args) };
+    value = await fn(...args);
   } catch (error) {
     return { failure: errorRecord(error) };
   }
+  // NOTE: objects are cloned once here to report a result that cannot cross as a clear error;
+  // the pool clones them again to send them, so large object results cost twice.
+  if ((typeof value === "object" && value !== null) || typeof value === "function") {
+    try {
+      structuredClone(value);
+    } catch (error) {
+      const type = typeof value === "function" ? "a function" : `an instance of ${value.constructor?.name ?? "Object"}`;
+      return { failure: { kind: "result", type, message: String(error?.message ?? error) } };
+    }
+  }
+  return { value };
 }

@@ -5,6 +5,7 @@ import { Piscina } from "piscina";
 
 import { cfg } from "../config.js";
 import { TawaziTypeError, TawaziUsageError, TawaziWorkerError, describeValue } from "../errors.js";
+import { checkKeys } from "../trace/validate.js";
 
 const log = debuglog("tawazi");
 
@@ -30,14 +31,35 @@ export interface WorkerTask {
 
 type Failure =
   | { kind: "module"; message: string }
+  | { kind: "result"; type: string; message: string }
   | { kind: "export"; exports: string[]; found: string }
-  | { kind: "error"; name: string; message: string; stack?: string; props: Record<string, unknown> }
+  | {
+      kind: "error";
+      name: string;
+      message: string;
+      stack?: string;
+      props: Record<string, unknown>;
+      cause?: Failure;
+    }
   | { kind: "thrown"; value: unknown };
 
 const entryUrl = new URL("./worker-entry.mjs", import.meta.url).href;
 
-let pool: Piscina | undefined;
+/** The running pool and the worker nodes waiting for it, so a pool failure can reject them. */
+interface PoolState {
+  readonly piscina: Piscina;
+  readonly pending: Set<{
+    readonly task: WorkerTask;
+    readonly reject: (error: unknown) => void;
+    settled?: Promise<unknown>;
+  }>;
+}
+
+let pool: PoolState | undefined;
 let poolOptions: WorkerPoolOptions = {};
+
+const poolOptionKeys = ["threads", "resourceLimits"];
+const resourceLimitKeys = ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb", "codeRangeSizeMb", "stackSizeMb"];
 
 /**
  * Sets the worker pool's size and limits. A running pool is closed first (waiting for its
@@ -48,11 +70,28 @@ export async function configureWorkers(options: WorkerPoolOptions): Promise<void
   if (typeof options !== "object" || options === null) {
     throw new TawaziUsageError(`${where}: options must be an object, received ${describeValue(options)}.`);
   }
+  checkKeys(where, "option", options, poolOptionKeys);
   const threads = options.threads;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
     throw new TawaziUsageError(
       `${where}: option threads must be an integer ≥ 1, received ${describeValue(threads)}.`,
     );
+  }
+  const limits: unknown = options.resourceLimits;
+  if (limits !== undefined) {
+    if (typeof limits !== "object" || limits === null || Array.isArray(limits)) {
+      throw new TawaziUsageError(
+        `${where}: option resourceLimits must be an object of limits in MB, received ${describeValue(limits)}.`,
+      );
+    }
+    checkKeys(`${where} resourceLimits`, "limit", limits, resourceLimitKeys);
+    for (const [key, value] of Object.entries(limits)) {
+      if (!(typeof value === "number" && Number.isFinite(value) && value > 0)) {
+        throw new TawaziUsageError(
+          `${where}: resourceLimits.${key} must be a positive number of MB, received ${describeValue(value)}.`,
+        );
+      }
+    }
   }
   await close();
   poolOptions = { ...options };
@@ -62,42 +101,67 @@ export async function configureWorkers(options: WorkerPoolOptions): Promise<void
 export async function close(): Promise<void> {
   const closing = pool;
   pool = undefined;
-  if (closing !== undefined) await closing.destroy();
+  if (closing === undefined) return;
+  // Piscina's close() rejects the tasks still queued, so wait for every node handed to it first.
+  await Promise.allSettled([...closing.pending].map((waiting) => waiting.settled));
+  await closing.piscina.close();
 }
 
-function sharedPool(): Piscina {
+function sharedPool(): PoolState {
   if (pool === undefined) {
     const threads = poolOptions.threads ?? cfg.TAWAZI_WORKER_THREADS;
     // Idle workers are unreferenced by the pool, so an idle pool never keeps the process alive.
-    pool = new Piscina({
+    const piscina = new Piscina({
       filename: entryUrl,
       minThreads: 0,
       maxThreads: threads,
       // Keep idle threads (and their loaded modules) for 10 s: piscina's default of 0 ends a
       // thread idle for one timer tick, so the next node pays for a new thread and module load.
       idleTimeout: 10_000,
-      // Tasks wait in the pool's queue only when maxConcurrency exceeds the thread count.
-      maxQueue: "auto",
+      // Tasks wait in the pool's queue when more worker nodes run than there are threads.
+      maxQueue: Number.POSITIVE_INFINITY,
       resourceLimits: poolOptions.resourceLimits,
     });
+    const state: PoolState = { piscina, pending: new Set() };
+    // A thread that fails outside a task (for example out of memory while starting) is reported
+    // on the pool, not on a task: fail the waiting nodes and start a fresh pool next time.
+    piscina.on("error", (error: unknown) => {
+      log("worker pool failed: %o", error);
+      if (pool === state) pool = undefined;
+      for (const waiting of state.pending) waiting.reject(poolFailure(waiting.task, error));
+      state.pending.clear();
+      piscina.destroy().catch(() => {});
+    });
+    pool = state;
     log("worker pool started with %d threads", threads);
   }
   return pool;
 }
 
 /** Runs a worker node's function in the pool and returns its result, or throws its failure. */
-export async function runInWorker(task: WorkerTask): Promise<unknown> {
-  let outcome: { value?: unknown; failure?: Failure };
-  try {
-    outcome = await sharedPool().run(
-      { moduleUrl: task.moduleUrl, exportName: task.exportName, args: task.args },
-      { transferList: task.transferList as never },
-    );
-  } catch (error) {
-    throw poolFailure(task, error);
-  }
-  if (outcome.failure === undefined) return outcome.value;
-  throw rebuildFailure(task, outcome.failure);
+export function runInWorker(task: WorkerTask): Promise<unknown> {
+  const state = sharedPool();
+  const result = new Promise((resolve, reject) => {
+    const waiting: { task: WorkerTask; reject: (error: unknown) => void; settled?: Promise<unknown> } = {
+      task,
+      reject,
+    };
+    state.pending.add(waiting);
+    waiting.settled = state.piscina
+      .run(
+        { moduleUrl: task.moduleUrl, exportName: task.exportName, args: task.args },
+        { transferList: task.transferList as never },
+      )
+      .then(
+        (outcome: { value?: unknown; failure?: Failure }) => {
+          if (outcome.failure === undefined) resolve(outcome.value);
+          else reject(rebuildFailure(task, outcome.failure));
+        },
+        (error: unknown) => reject(poolFailure(task, error)),
+      )
+      .finally(() => state.pending.delete(waiting));
+  });
+  return result;
 }
 
 /** Turns an error of the pool itself into a clear error naming the node. */
@@ -137,8 +201,14 @@ function rebuildFailure(task: WorkerTask, failure: Failure): unknown {
   switch (failure.kind) {
     case "module":
       return new TawaziWorkerError(
-        `worker node "${task.nodeName}": the module ${task.moduleUrl} could not be loaded in a ` +
-          `worker thread: ${failure.message}. Check the module URL.`,
+        `worker node "${task.nodeName}": the module ${task.moduleUrl} of export ` +
+          `"${task.exportName}" could not be loaded in a worker thread: ${failure.message}. ` +
+          "Check the module URL.",
+      );
+    case "result":
+      return new TawaziTypeError(
+        `worker node "${task.nodeName}": its result (${failure.type}) cannot be sent back from the ` +
+          `worker thread, which sends a structured clone (${failure.message}). Return plain data.`,
       );
     case "export":
       return new TawaziWorkerError(
@@ -156,6 +226,13 @@ function rebuildFailure(task: WorkerTask, failure: Failure): unknown {
         Object.defineProperty(error, "stack", { value: failure.stack, configurable: true, writable: true });
       }
       Object.assign(error, failure.props);
+      if (failure.cause !== undefined) {
+        Object.defineProperty(error, "cause", {
+          value: rebuildFailure(task, failure.cause),
+          configurable: true,
+          writable: true,
+        });
+      }
       return error;
     }
   }
