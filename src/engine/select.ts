@@ -1,5 +1,7 @@
 import { type EngineKind, cfg, engineKinds } from "../config.js";
 import { TawaziUsageError, describeValue } from "../errors.js";
+import { loadAddon } from "./addon.js";
+import { nativeScheduler } from "./native.js";
 import type { Scheduler } from "./scheduler.js";
 import { tsScheduler } from "./ts.js";
 
@@ -10,13 +12,20 @@ export interface EngineInfo {
   readonly reason?: string;
 }
 
-// NOTE: no native addon ships with this version yet, so "auto" always resolves to the
-// TypeScript engine and "native" is rejected.
-const nativeUnavailable = "this version of tawazi ships no native scheduler addon";
+let native: Scheduler | undefined;
 
-/** Reports the engine that `engine: "auto"` selects. */
+/** Reports the engine that `engine: "auto"` selects, the addon path, and why a fallback happened. */
 export function engineInfo(): EngineInfo {
-  return { engine: "ts", reason: nativeUnavailable };
+  const lookup = loadAddon();
+  if (lookup.addon !== undefined) return { engine: "native", path: lookup.path! };
+  return { engine: "ts", reason: lookup.reason! };
+}
+
+function nativeEngine(): Scheduler | undefined {
+  const lookup = loadAddon();
+  if (lookup.addon === undefined) return undefined;
+  native ??= nativeScheduler(lookup.addon);
+  return native;
 }
 
 /** Returns the scheduler for an engine option; undefined means `cfg.TAWAZI_ENGINE`. */
@@ -28,15 +37,18 @@ export function schedulerFor(kind: EngineKind | undefined, where = "dag()"): Sch
         'allowed values: "auto", "native", "ts".',
     );
   }
-  if (engine === "native") {
-    const source =
-      kind === undefined
-        ? "the default engine cfg.TAWAZI_ENGINE (environment variable of the same name) is"
-        : "option engine is";
-    throw new TawaziUsageError(
-      `${where}: ${source} "native", which is not available: ${nativeUnavailable}. ` +
-        'Use "auto" or "ts".',
-    );
-  }
-  return tsScheduler;
+  if (engine === "ts") return tsScheduler;
+
+  const scheduler = nativeEngine();
+  if (scheduler !== undefined) return scheduler;
+  if (engine === "auto") return tsScheduler;
+
+  const source =
+    kind === undefined
+      ? "the default engine cfg.TAWAZI_ENGINE (environment variable of the same name) is"
+      : "option engine is";
+  throw new TawaziUsageError(
+    `${where}: ${source} "native", which is not available: ${loadAddon().reason}. ` +
+      'Build it with npm run build:native, or use "auto" or "ts".',
+  );
 }

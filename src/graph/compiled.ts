@@ -24,6 +24,8 @@ export interface CompiledGraph {
   /** priority + the compound priorities of the children, saturated to finite values. */
   readonly compoundPriority: Float64Array;
   readonly topologicalOrder: Uint32Array;
+  /** Bumped whenever a configuration changes priorities or flags in place. */
+  revision: number;
 }
 
 /** The graph as a description gives it: parents per node in CSR form. */
@@ -75,6 +77,7 @@ export function compileGraph(input: GraphInput): CompiledGraph {
     priority,
     compoundPriority: compoundPriorities(priority, childOffsets, children, order),
     topologicalOrder: order,
+    revision: 0,
   };
 }
 

@@ -281,6 +281,7 @@ export class DagCore {
     graph.compoundPriority.set(
       compoundPriorities(graph.priority, graph.childOffsets, graph.children, graph.topologicalOrder),
     );
+    graph.revision += 1;
   }
 
   idIndex(program: Program): Map<string, number> {
