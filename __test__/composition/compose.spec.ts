@@ -231,11 +231,12 @@ for (const engine of engines) {
     const { pipeline } = chain(engine);
     let composed: ReturnType<typeof pipeline.compose> | undefined;
 
-    const warnings = await warningsDuring("TAWAZI_UNUSED_INPUT", "unusedY", () => {
+    // The name carries the engine: the tests of both engines run at once and filter by name.
+    const warnings = await warningsDuring("TAWAZI_UNUSED_INPUT", `unusedY_${engine}`, () => {
       composed = pipeline.compose({
         inputs: ["first", "chain>>>y"],
         outputs: "second",
-        name: "unusedY",
+        name: `unusedY_${engine}`,
       });
     });
 

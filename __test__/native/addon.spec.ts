@@ -186,7 +186,7 @@ test("addon loads in several worker threads", async (t) => {
     "  parentPort.postMessage([...out]);",
     "`;",
     "const results = await Promise.all(Array.from({ length: 4 }, () => new Promise((resolve, reject) => {",
-    "  const worker = new Worker(body, { eval: true });",
+    "  const worker = new Worker(body, { eval: true, execArgv: [] });",
     "  worker.once(\"message\", (message) => { resolve(message); worker.terminate(); });",
     "  worker.once(\"error\", reject);",
     "})));",

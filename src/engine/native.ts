@@ -7,6 +7,10 @@ import type { Outcome, RunPlan, ScheduleRun, Scheduler } from "./scheduler.js";
  * The native engine: the same Scheduler contract, backed by the Rust state machine. The
  * compiled graph crosses once per graph and revision (a configuration bumps the revision);
  * each run then costs one call per batch taken and one per node finished.
+ *
+ * NOTE: only the synchronous drive from the main thread exists. The drive from a Rust
+ * scheduler thread through a thread-safe function, and the rule choosing between the two per
+ * run, are not written yet.
  */
 export function nativeScheduler(addon: NativeAddon): Scheduler {
   const handles = new WeakMap<CompiledGraph, { revision: number; handle: object }>();

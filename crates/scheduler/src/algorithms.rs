@@ -5,18 +5,12 @@
 
 use std::ops::Range;
 
-/// Marks a node not visited yet in `find_cycle`; `Graph::new` keeps node counts below it.
+/// The marker of a node not visited yet in `find_cycle`. `Graph::new` keeps node counts below it.
 const UNVISITED: u32 = u32::MAX;
 
 /// Clamps a sum to ±f64::MAX so compound priorities never reach infinity.
 pub fn saturate(value: f64) -> f64 {
-    if value > f64::MAX {
-        f64::MAX
-    } else if value < -f64::MAX {
-        -f64::MAX
-    } else {
-        value
-    }
+    value.clamp(-f64::MAX, f64::MAX)
 }
 
 /// Returns the positions of node `node`'s edges in a CSR edge array.
@@ -398,7 +392,7 @@ mod tests {
 
     #[test]
     fn topological_order_kahn_is_fifo() {
-        // 3 and 1 have no parents; 0 depends on 3, 2 on 1 and 0.
+        // Nodes 3 and 1 have no parents. Node 0 depends on 3, and node 2 on 1 and 0.
         let graph = Csr::new(&[vec![3], vec![], vec![1, 0], vec![]]);
 
         assert_eq!(graph.order(), Some(vec![1, 3, 0, 2]));
@@ -454,7 +448,7 @@ mod tests {
 
     #[test]
     fn find_cycle_starts_at_lowest_index() {
-        // Cycle 4 -> 2 -> 3 -> 4 and cycle 1 -> 5 -> 1; node 1 is the lowest on a cycle.
+        // Cycles 4 -> 2 -> 3 -> 4 and 1 -> 5 -> 1. Node 1 is the lowest index on a cycle.
         let graph = Csr::new(&[vec![], vec![5], vec![4], vec![2], vec![3], vec![1]]);
 
         assert_eq!(graph.cycle(), vec![1, 5, 1]);
@@ -544,7 +538,8 @@ mod tests {
 
             for node in 0..size as u32 {
                 let expected = compound_oracle(&priority, &child_lists, node);
-                assert_eq!(compound[node as usize].to_bits(), expected.to_bits(), "node {node} of {parent_lists:?}, priority {priority:?}");
+                let actual = compound[node as usize];
+                assert_eq!(actual.to_bits(), expected.to_bits(), "node {node} of {parent_lists:?}, priority {priority:?}");
             }
         }
     }
@@ -552,7 +547,9 @@ mod tests {
     #[test]
     fn million_node_chains_no_recursion() {
         let size = 1_000_000usize;
-        let forward: Vec<Vec<u32>> = (0..size as u32).map(|node| if node == 0 { vec![] } else { vec![node - 1] }).collect();
+        let forward: Vec<Vec<u32>> = (0..size as u32)
+            .map(|node| if node == 0 { vec![] } else { vec![node - 1] })
+            .collect();
         let backward: Vec<Vec<u32>> = (0..size as u32)
             .map(|node| if node as usize == size - 1 { vec![] } else { vec![node + 1] })
             .collect();

@@ -27,7 +27,7 @@ pub mod kind {
     pub const FORWARD: u8 = 3;
 }
 
-/// Why a graph could not be built.
+/// The reason a graph could not be built.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GraphError {
     /// The arrays are inconsistent (lengths, offsets, indices out of range, non-finite priority).
@@ -131,7 +131,7 @@ impl Graph {
 /// # Complexity
 /// O(V + E).
 fn validate(parent_offsets: &[u32], parents: &[u32], flags: &[u8], priority: &[f64]) -> Result<(), GraphError> {
-    let invalid = |message: String| Err(GraphError::Invalid(format!("Graph::new: {message}")));
+    let invalid = |message: String| Err(GraphError::Invalid(message));
     let size = flags.len();
 
     // u32::MAX stays free as the "no node" marker of the algorithms.
@@ -289,7 +289,8 @@ mod tests {
             let parent_lists = random_dag(&mut rng, size, 4);
             let graph = graph_of(&parent_lists).unwrap();
 
-            assert!(algorithms::is_topological_order(size, &graph.parent_offsets, &graph.parents, &graph.topological_order));
+            let order = &graph.topological_order;
+            assert!(algorithms::is_topological_order(size, &graph.parent_offsets, &graph.parents, order));
             for node in 0..size as u32 {
                 assert_eq!(graph.parents_of(node), parent_lists[node as usize].as_slice());
                 for &child in graph.children_of(node) {

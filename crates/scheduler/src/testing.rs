@@ -18,7 +18,7 @@ impl Mulberry32 {
 
     /// A value in `0..bound`.
     pub fn below(&mut self, bound: u32) -> u32 {
-        (u64::from(self.next_u32()) * u64::from(bound) >> 32) as u32
+        ((u64::from(self.next_u32()) * u64::from(bound)) >> 32) as u32
     }
 }
 
@@ -61,7 +61,16 @@ pub fn csr_from_parent_lists(parent_lists: &[Vec<u32>]) -> (Vec<u32>, Vec<u32>) 
 
 /// Draws a priority: mostly small integers (many ties), sometimes huge, saturating or tiny.
 pub fn random_priority(rng: &mut Mulberry32) -> f64 {
-    const SPECIAL: [f64; 8] = [0.5, -0.0, 2_147_483_648.0, -2_147_483_648.0, 9_007_199_254_740_992.0, f64::MAX, -f64::MAX, f64::MIN_POSITIVE];
+    const SPECIAL: [f64; 8] = [
+        0.5,
+        -0.0,
+        2_147_483_648.0,
+        -2_147_483_648.0,
+        9_007_199_254_740_992.0,
+        f64::MAX,
+        -f64::MAX,
+        f64::MIN_POSITIVE,
+    ];
     if rng.below(5) == 0 {
         SPECIAL[rng.below(SPECIAL.len() as u32) as usize]
     } else {

@@ -173,6 +173,10 @@ fn register(env: Env, exports: Value) -> JsResult<()> {
 
 /// The module initializer Node calls when the addon loads, once per environment (the main
 /// thread and each worker thread).
+///
+/// # Safety
+/// Node calls it with the environment being initialised and its `exports` object, on that
+/// environment's thread.
 #[no_mangle]
 pub unsafe extern "C" fn napi_register_module_v1(raw_env: napi_env, exports: napi_value) -> napi_value {
     let env = Env(raw_env);
