@@ -21,6 +21,8 @@ export interface NativeAddon {
   finish(run: object, node: number, outcome: number): boolean;
   isFinished(run: object): boolean;
   copyStates(run: object, out: Uint8Array): void;
+  /** Panics inside the addon on purpose; tests check it surfaces as ERR_TAWAZI_NATIVE_PANIC. */
+  panicForTesting(): never;
 }
 
 /** The outcome of looking for the addon: the loaded addon and its path, or why none loaded. */

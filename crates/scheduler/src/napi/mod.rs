@@ -142,6 +142,12 @@ fn copy_states(env: Env, info: napi_callback_info) -> JsResult<Value> {
     env.undefined()
 }
 
+/// `panicForTesting()`: panics on purpose, so tests can check that a panic becomes a JS error
+/// with code ERR_TAWAZI_NATIVE_PANIC instead of aborting the process.
+fn panic_for_testing(_env: Env, _info: napi_callback_info) -> JsResult<Value> {
+    panic!("panic requested by panicForTesting()");
+}
+
 fn copy_into<T: Copy>(out: &mut [T], source: &[T]) -> JsResult<()> {
     if out.len() != source.len() {
         return Err(JsError::usage(format!("out has {} elements, expected {}", out.len(), source.len())));
@@ -158,6 +164,7 @@ entry!(take_entry, take);
 entry!(finish_entry, finish);
 entry!(is_finished_entry, is_finished);
 entry!(copy_states_entry, copy_states);
+entry!(panic_for_testing_entry, panic_for_testing);
 
 fn register(env: Env, exports: Value) -> JsResult<()> {
     env.export(exports, c"createGraph", Some(create_graph_entry))?;
@@ -168,6 +175,7 @@ fn register(env: Env, exports: Value) -> JsResult<()> {
     env.export(exports, c"finish", Some(finish_entry))?;
     env.export(exports, c"isFinished", Some(is_finished_entry))?;
     env.export(exports, c"copyStates", Some(copy_states_entry))?;
+    env.export(exports, c"panicForTesting", Some(panic_for_testing_entry))?;
     Ok(())
 }
 
