@@ -21,6 +21,12 @@ export interface NativeAddon {
   finish(run: object, node: number, outcome: number): boolean;
   isFinished(run: object): boolean;
   copyStates(run: object, out: Uint8Array): void;
+  /**
+   * Starts a scheduler thread calling `onBatch(batch)` on the JavaScript thread for every batch,
+   * until the run is finished or abandoned.
+   */
+  driveOnThread(run: object, onBatch: (batch: Uint32Array) => void): void;
+  abandon(run: object): void;
   /** Panics inside the addon on purpose; tests check it surfaces as ERR_TAWAZI_NATIVE_PANIC. */
   panicForTesting(): never;
 }

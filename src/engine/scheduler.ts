@@ -62,6 +62,13 @@ export interface ScheduleRun {
   readonly finished: boolean;
   /** Final and current states, indexed by node. */
   readonly states: Uint8Array;
+  /**
+   * Present when the engine can push batches from a thread of its own instead of being asked
+   * through `take`; `onBatch` then receives every batch, and completions still go to `finish`.
+   */
+  readonly drive?: (onBatch: (batch: Uint32Array) => void) => void;
+  /** Stops a pushing engine after the run ended early (a strict failure). */
+  readonly abandon?: () => void;
 }
 
 /** An engine: prepares runs of a compiled graph. */

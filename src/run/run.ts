@@ -1,3 +1,4 @@
+import { AsyncResource } from "node:async_hooks";
 import { debuglog } from "node:util";
 
 import {
@@ -53,6 +54,8 @@ export class Run {
 
   private readonly buffer: Uint32Array;
   private pumping = false;
+  /** True when the engine pushes batches from its own thread. */
+  private pushed = false;
   /** The main-thread node whose promise is awaited before anything else starts, or -1. */
   private blockedBy = -1;
   /** Setup results this run is computing, settled when the node ends even after the run did. */
@@ -78,8 +81,40 @@ export class Run {
     }
   }
 
+  /**
+   * Starts an asynchronous run: the engine pushes batches from its own thread when it offers
+   * to, and is asked through `take` otherwise. Synchronous runs call `pump` directly.
+   */
+  start(): void {
+    const drive = this.schedule.drive;
+    if (this.synchronous || drive === undefined) {
+      this.pump();
+      return;
+    }
+    this.pushed = true;
+    // Batches arrive from a thread-safe function, outside the caller's async context: bind the
+    // callback to the context of the call, so nodes see its AsyncLocalStorage values.
+    drive(AsyncResource.bind((batch: Uint32Array) => this.launchBatch(batch)));
+    this.pump();
+  }
+
+  private launchBatch(batch: Uint32Array): void {
+    for (const node of batch) {
+      if (this.settlement !== undefined) this.schedule.finish(node, NodeState.notRun);
+      else this.launch(node);
+    }
+    this.pump();
+  }
+
   /** Launches every node the engine allows, until it has nothing more to hand out now. */
   pump(): void {
+    if (this.pushed) {
+      // The engine pushes batches itself; only the end of the run is checked here.
+      if (this.settlement === undefined && this.schedule.finished) {
+        this.settle({ ok: true, value: resolveEntry(this.program.returnEntry, this.results) });
+      }
+      return;
+    }
     if (this.pumping) return;
     this.pumping = true;
     try {
@@ -341,6 +376,7 @@ export class Run {
 
   private settle(settlement: Settlement): void {
     this.settlement = settlement;
+    if (this.pushed && !this.schedule.finished) this.schedule.abandon?.();
     this.onSettle?.(settlement);
   }
 }

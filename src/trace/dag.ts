@@ -187,7 +187,7 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
         if (settlement.ok) resolve();
         else reject(settlement.error);
       };
-      run.pump();
+      run.start();
     });
   }
 
@@ -429,6 +429,6 @@ function callDag(core: DagCore, args: unknown[]): Promise<unknown> {
       if (settlement.ok) resolve(settlement.value);
       else reject(settlement.error);
     };
-    run.pump();
+    run.start();
   });
 }

@@ -224,7 +224,7 @@ class ExecutionState {
         }
         resolve(settlement.value);
       };
-      run.pump();
+      run.start();
     });
   }
 
@@ -238,7 +238,7 @@ class ExecutionState {
         if (settlement.ok) resolve();
         else reject(settlement.error);
       };
-      run.pump();
+      run.start();
     });
   }
 

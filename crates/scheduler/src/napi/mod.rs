@@ -4,12 +4,13 @@
 
 #![allow(unsafe_code)]
 
+mod drive;
 mod env;
 mod sys;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use env::{Env, JsError, JsResult, Value};
 use sys::{napi_callback_info, napi_env, napi_type_tag, napi_value};
@@ -21,7 +22,7 @@ use crate::schedule::Schedule;
 static GRAPH_TAG: napi_type_tag = napi_type_tag { lower: 0x7461_7761_7a69_0001, upper: 0x6772_6170_6800_0001 };
 static RUN_TAG: napi_type_tag = napi_type_tag { lower: 0x7461_7761_7a69_0002, upper: 0x7275_6e00_0000_0002 };
 
-type RunHandle = Mutex<Schedule>;
+type RunHandle = Arc<drive::SharedRun>;
 
 /// Defines an `extern "C"` entry around a safe body: panics and errors become JS exceptions.
 macro_rules! entry {
@@ -98,13 +99,24 @@ fn create_run(env: Env, info: napi_callback_info) -> JsResult<Value> {
     let behavior = u8::try_from(behavior).map_err(|_| JsError::usage(format!("createRun(): unknown behavior {behavior}")))?;
     let schedule = Schedule::new(Arc::clone(graph), mask, max_concurrency, behavior)
         .map_err(|message| JsError::usage(format!("createRun(): {message}")))?;
-    env.external::<RunHandle>(Mutex::new(schedule), &RUN_TAG)
+    let shared = drive::SharedRun {
+        schedule: Mutex::new(schedule),
+        changed: Condvar::new(),
+        abandoned: Mutex::new(false),
+    };
+    env.external::<RunHandle>(Arc::new(shared), &RUN_TAG)
+}
+
+fn shared<'a>(env: Env, run: Value) -> JsResult<&'a RunHandle> {
+    env.external_ref(run, &RUN_TAG, "run")
 }
 
 fn lock<'a>(env: Env, run: Value) -> JsResult<std::sync::MutexGuard<'a, Schedule>> {
-    let handle: &RunHandle = env.external_ref(run, &RUN_TAG, "run")?;
     // A poisoned lock means a panic happened while it was held; the state may be torn.
-    handle.lock().map_err(|_| JsError::internal("the native run was left inconsistent by an earlier failure"))
+    shared(env, run)?
+        .schedule
+        .lock()
+        .map_err(|_| JsError::internal("the native run was left inconsistent by an earlier failure"))
 }
 
 /// `take(run, out: Uint32Array)`: writes the nodes that may start now; returns their count.
@@ -124,7 +136,35 @@ fn finish(env: Env, info: napi_callback_info) -> JsResult<Value> {
     let mut schedule = lock(env, run)?;
     let outcome = u8::try_from(outcome).map_err(|_| JsError::usage(format!("finish(): unknown outcome {outcome}")))?;
     schedule.finish(node, outcome).map_err(|message| JsError::usage(format!("finish(): {message}")))?;
-    env.boolean(schedule.finished())
+    let finished = schedule.finished();
+    drop(schedule);
+    shared(env, run)?.changed.notify_all();
+    env.boolean(finished)
+}
+
+/// `driveOnThread(run, callback)`: starts a scheduler thread that calls `callback(batch)` on
+/// the JavaScript thread with each batch of nodes to launch, until the run is finished or
+/// abandoned. Completions still go through `finish`.
+fn drive_on_thread(env: Env, info: napi_callback_info) -> JsResult<Value> {
+    let [run, callback] = env.args::<2>(info)?;
+    if env.type_of(callback)? != sys::NAPI_FUNCTION {
+        return Err(JsError::usage("driveOnThread(): callback must be a function"));
+    }
+    drive::start(env, Arc::clone(shared(env, run)?), callback)?;
+    env.undefined()
+}
+
+/// `abandon(run)`: stops the scheduler thread of a run that ended early (a strict failure).
+fn abandon(env: Env, info: napi_callback_info) -> JsResult<Value> {
+    let [run] = env.args::<1>(info)?;
+    let handle = shared(env, run)?;
+    // Hold the schedule's lock while setting the flag, so the scheduler thread cannot check the
+    // flag and then start waiting in between (a lost wake-up).
+    let guard = handle.schedule.lock();
+    *handle.abandoned.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = true;
+    drop(guard);
+    handle.changed.notify_all();
+    env.undefined()
 }
 
 /// `isFinished(run)`: whether every selected node ended, or a strict run stopped.
@@ -165,6 +205,8 @@ entry!(finish_entry, finish);
 entry!(is_finished_entry, is_finished);
 entry!(copy_states_entry, copy_states);
 entry!(panic_for_testing_entry, panic_for_testing);
+entry!(drive_on_thread_entry, drive_on_thread);
+entry!(abandon_entry, abandon);
 
 fn register(env: Env, exports: Value) -> JsResult<()> {
     env.export(exports, c"createGraph", Some(create_graph_entry))?;
@@ -176,6 +218,8 @@ fn register(env: Env, exports: Value) -> JsResult<()> {
     env.export(exports, c"isFinished", Some(is_finished_entry))?;
     env.export(exports, c"copyStates", Some(copy_states_entry))?;
     env.export(exports, c"panicForTesting", Some(panic_for_testing_entry))?;
+    env.export(exports, c"driveOnThread", Some(drive_on_thread_entry))?;
+    env.export(exports, c"abandon", Some(abandon_entry))?;
     Ok(())
 }
 
