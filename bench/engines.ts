@@ -4,7 +4,7 @@
  * DAGs of trivial nodes, synchronous and async. Prints the results and writes them as the
  * "## Engines" section of bench/RESULTS.md.
  */
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 
 import { type DAG, dag, engineInfo, xn } from "../index.js";
 import { type KahnGraph, buildKahn, runKahnAsync, runKahnSync } from "./kahn.js";
@@ -25,10 +25,19 @@ import { writeSection } from "./results.js";
 
 const quick = process.argv.includes("--quick");
 const sizes = quick ? [1_000, 10_000, 100_000] : [1_000, 10_000, 100_000, 1_000_000];
-/** Runs of each measurement up to 100,000 nodes; the median is reported. */
-const repeats = 3;
-/** Runs of each measurement at 1,000,000 nodes. */
-const largeRepeats = 1;
+/** How many builds and runs after the first a row measures; the median of each is reported. */
+interface Repeats {
+  builds: number;
+  runs: number;
+}
+
+/** At least 3 of each, more on small graphs so that the timed code is warm, and 1 build at 1,000,000 nodes. */
+function repeatsFor(size: number): Repeats {
+  if (size >= 1_000_000) return { builds: 1, runs: 3 };
+  const count = Math.max(3, Math.round(100_000 / size));
+  return { builds: count, runs: count };
+}
+
 /** maxConcurrency of every DAG, and the in-flight window of the Kahn executor. */
 const concurrency = 64;
 
@@ -38,7 +47,7 @@ type Engine = "ts" | "native";
 const engines: Engine[] = ["ts", "native"];
 
 const gc = (globalThis as { gc?: () => void }).gc;
-if (gc === undefined) throw new Error("run with node --expose-gc (npm run bench:engines does)");
+if (gc === undefined) throw new Error("global.gc is missing: run with node --expose-gc, as npm run bench:engines does");
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -46,16 +55,14 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** Collects garbage, then times `call`, in milliseconds. */
+/** Times `call`, in milliseconds. */
 function timeSync<T>(call: () => T): { ms: number; value: T } {
-  gc!();
   const start = performance.now();
   const value = call();
   return { ms: performance.now() - start, value };
 }
 
 async function timeAsync<T>(call: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  gc!();
   const start = performance.now();
   const value = await call();
   return { ms: performance.now() - start, value };
@@ -120,56 +127,69 @@ interface Measurement {
   runMs: number;
 }
 
-async function measureKahn(workload: Workload, mode: Mode, runs: number, expected: unknown): Promise<Measurement> {
-  const functions = nodeFunctions(workload, mode === "sync" ? syncFunctions : asyncFunctions);
-  const label = `${workload.shape} ${workload.size} ${mode} Kahn`;
+/**
+ * Builds `builds` times, then runs the last build once and `runs` times more, checking every
+ * result. Garbage is collected before the builds and before the first run, not between runs:
+ * a forced full collection discards optimized code that refers to objects of the previous run,
+ * so the run after it pays for recompiling.
+ */
+async function measure<Built>(
+  label: string,
+  { builds, runs }: Repeats,
+  expected: unknown,
+  build: () => Built,
+  run: (built: Built) => unknown,
+): Promise<Omit<Measurement, "executor">> {
+  gc!();
   const buildTimes: number[] = [];
-  let graph: KahnGraph | undefined;
-  for (let i = 0; i < runs; i++) {
-    graph = undefined;
-    const timing = timeSync(() => buildKahn(functions, workload.parentLists));
+  let built: Built | undefined;
+  for (let i = 0; i < builds; i++) {
+    built = undefined;
+    const timing = timeSync(build);
     buildTimes.push(timing.ms);
-    graph = timing.value;
+    built = timing.value;
   }
-  const run = mode === "sync" ? async () => runKahnSync(graph!) : () => runKahnAsync(graph!, concurrency);
+
+  gc!();
   const runTimes: number[] = [];
   for (let i = 0; i <= runs; i++) {
-    const timing = await timeAsync(run);
-    check(label, outputOf(workload, timing.value), expected);
+    const timing = await timeAsync(async () => run(built!));
+    check(label, timing.value, expected);
     runTimes.push(timing.ms);
   }
-  return { executor: "Kahn floor", buildMs: median(buildTimes), firstRunMs: runTimes[0]!, runMs: median(runTimes.slice(1)) };
+  return { buildMs: median(buildTimes), firstRunMs: runTimes[0]!, runMs: median(runTimes.slice(1)) };
+}
+
+async function measureKahn(workload: Workload, mode: Mode, repeats: Repeats, expected: unknown): Promise<Measurement> {
+  const functions = nodeFunctions(workload, mode === "sync" ? syncFunctions : asyncFunctions);
+  const label = `${workload.shape} ${workload.size} ${mode} Kahn`;
+  const build = () => buildKahn(functions, workload.parentLists);
+  const run =
+    mode === "sync"
+      ? (graph: KahnGraph) => outputOf(workload, runKahnSync(graph))
+      : async (graph: KahnGraph) => outputOf(workload, await runKahnAsync(graph, concurrency));
+  return { executor: "Kahn floor", ...(await measure(label, repeats, expected, build, run)) };
 }
 
 async function measureEngine(
   workload: Workload,
   mode: Mode,
   engine: Engine,
-  runs: number,
+  repeats: Repeats,
   expected: unknown,
 ): Promise<Measurement> {
   const describe = describingFunction(workload, mode === "sync" ? syncFunctions : asyncFunctions);
   const label = `${workload.shape} ${workload.size} ${mode} ${engine}`;
-  const buildTimes: number[] = [];
-  let pipeline: DAG<[], unknown> | undefined;
-  for (let i = 0; i < runs; i++) {
-    pipeline = undefined;
-    const timing = timeSync(() => dag(describe, { engine, maxConcurrency: concurrency }));
-    buildTimes.push(timing.ms);
-    pipeline = timing.value as DAG<[], unknown>;
-  }
-  const run = mode === "sync" ? async () => pipeline!.runSync() : () => pipeline!();
-  const runTimes: number[] = [];
-  for (let i = 0; i <= runs; i++) {
-    const timing = await timeAsync(run);
-    check(label, timing.value, expected);
-    runTimes.push(timing.ms);
-  }
-  return { executor: engine, buildMs: median(buildTimes), firstRunMs: runTimes[0]!, runMs: median(runTimes.slice(1)) };
+  const build = () => dag(describe, { engine, maxConcurrency: concurrency }) as DAG<[], unknown>;
+  const run = mode === "sync" ? (pipeline: DAG<[], unknown>) => pipeline.runSync() : (pipeline: DAG<[], unknown>) => pipeline();
+  return { executor: engine, ...(await measure(label, repeats, expected, build, run)) };
 }
 
+/** Formats milliseconds with about three significant digits. */
 function formatMs(ms: number): string {
-  return ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : ms.toFixed(0);
+  if (ms < 10) return ms.toFixed(2);
+  if (ms < 100) return ms.toFixed(1);
+  return ms.toFixed(0);
 }
 
 function formatRows(workload: Workload, mode: Mode, measurements: Measurement[]): string[] {
@@ -191,31 +211,30 @@ function formatRows(workload: Workload, mode: Mode, measurements: Measurement[])
 async function measureAll(): Promise<string[]> {
   const rows: string[] = [];
   for (const size of sizes) {
-    const runs = size >= 1_000_000 ? largeRepeats : repeats;
+    const repeats = repeatsFor(size);
     for (const shape of Object.keys(shapes) as Shape[]) {
-      let workload: Workload | undefined = shapes[shape](size);
-      const values = expectedValues(workload);
-      const expected = outputOf(workload, values);
+      const workload = shapes[shape](size);
+      const expected = outputOf(workload, expectedValues(workload));
       for (const mode of ["sync", "async"] as Mode[]) {
-        const measurements = [await measureKahn(workload, mode, runs, expected)];
-        for (const engine of engines) measurements.push(await measureEngine(workload, mode, engine, runs, expected));
+        const measurements = [await measureKahn(workload, mode, repeats, expected)];
+        for (const engine of engines) measurements.push(await measureEngine(workload, mode, engine, repeats, expected));
         const formatted = formatRows(workload, mode, measurements);
         for (const row of formatted) console.log(row);
         rows.push(...formatted);
       }
-      workload = undefined;
     }
   }
   return rows;
 }
 
 const info = engineInfo();
-if (info.engine !== "native") throw new Error(`the native engine is not available: ${info.reason}`);
+if (info.engine !== "native") throw new Error(`the native engine is not available (build it with npm run build:native): ${info.reason}`);
 
+const loadAtStart = loadavg()[0]!;
 const started = performance.now();
 const columns = [
-  "| workload | nodes | nodes are | executor | describe + compile ms | ns/node | first run ms | run ms | " +
-    "run ns/node | × floor | native / ts |",
+  "| workload | nodes | node functions | executor | describe + compile ms | describe + compile ns/node | " +
+    "first run ms | run ms | run ns/node | × floor | native / ts |",
   "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
 ];
 console.log(columns.join("\n"));
@@ -223,35 +242,49 @@ const rows = await measureAll();
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 const totalSeconds = (performance.now() - started) / 1000;
 
+const drive = process.env["TAWAZI_NATIVE_DRIVE"];
 const section = [
   "## Engines",
   "",
-  "Measured with `npm run bench:engines`" + (quick ? " --quick" : "") + ". " +
-    "Each workload runs on the TypeScript engine (`ts`), the native engine (`native`) and a " +
-    "minimal Kahn executor in plain JavaScript (bench/kahn.ts: typed-array CSR, FIFO ready " +
-    "queue, no priorities, budget or results handling), the floor.",
+  `Measured with \`npm run bench:engines${quick ? " -- --quick" : ""}\`. Each workload runs on the ` +
+    "TypeScript engine (`ts`), the native engine (`native`) and the floor: a minimal Kahn " +
+    "executor in plain JavaScript (bench/kahn.ts: typed-array CSR, FIFO ready queue, no " +
+    "priorities, concurrency budget or failure handling).",
   "",
-  "- chain: node 0 returns 1, node i returns its input + 1.",
+  "- chain: node 0 returns 1, node i returns its input + 1. The DAG returns the last node.",
   "- fan: a root returning 1, N − 2 middle nodes returning root + 1, and one sink summing " +
-    "them, passed as one array argument.",
+    "them, passed to it as one array argument. The DAG returns the sink.",
   "- layered: layers of width round(√N); layer 0 returns 1; every later node takes 1 to 4 " +
-    `distinct nodes drawn uniformly from all earlier layers (mulberry32, seed 0x${layeredSeed.toString(16).toUpperCase()}) ` +
-    "and returns the sum of its inputs mod 1e9+7. The DAG returns the last layer.",
+    "distinct nodes drawn uniformly from all earlier layers (mulberry32, seed " +
+    `0x${layeredSeed.toString(16).toUpperCase()}) and returns the sum of its inputs mod 1e9+7. ` +
+    "The DAG returns the last layer.",
   "",
-  "Synchronous nodes run with `pipeline.runSync()`, async nodes (`async` functions) with " +
-    `\`await pipeline()\`. Every DAG has \`maxConcurrency: ${concurrency}\`, and the Kahn executor ` +
-    `keeps at most ${concurrency} async nodes in flight. "describe + compile" is the time of ` +
-    "`dag(...)` for the engines and of building the CSR arrays for the Kahn executor. The native " +
-    "engine copies the compiled graph into Rust on the first call, so \"first run\" includes that " +
-    "copy for it; \"run\" excludes it. " +
-    `Times are the median of ${repeats} runs (${largeRepeats} at 1,000,000 nodes), each after a ` +
-    "garbage collection, and every run's result is checked against a plain loop computing the " +
-    "same values. \"× floor\" divides the run time by the Kahn executor's.",
+  "How it is measured:",
+  "",
+  "- Synchronous nodes run with `pipeline.runSync()`, async nodes (`async` functions) with " +
+    `\`await pipeline()\`. Every DAG has \`maxConcurrency: ${concurrency}\` (a chain never has ` +
+    `more than one node ready), and the Kahn executor keeps at most ${concurrency} async nodes ` +
+    "in flight.",
+  "- The native engine uses its default drive, where the main thread takes batches " +
+    `(TAWAZI_NATIVE_DRIVE ${drive === undefined || drive === "" ? "unset" : `= ${drive}`}).`,
+  "- \"describe + compile\" is the time of `dag(...)` for the engines and of building the CSR " +
+    "arrays for the Kahn executor. The native engine copies the compiled graph into Rust on " +
+    "the first call of a DAG, so \"first run\" includes that copy; \"run\" does not.",
+  "- \"describe + compile\" and \"run\" are the median of k builds and of k runs after the " +
+    "first, with k = max(3, 100,000 / N) below 1,000,000 nodes; at 1,000,000 nodes they are " +
+    "one build and the median of 3 runs after the first.",
+  "- Garbage is collected before the builds and before the first run of each row, not between " +
+    "runs: a forced full collection discards optimized code that refers to objects of the " +
+    "previous run, which makes the next run pay for recompiling.",
+  "- Every run's result is checked against a plain loop computing the same values. " +
+    "\"× floor\" divides the run time by the Kahn executor's, \"native / ts\" the native " +
+    "engine's run time by the TypeScript engine's.",
   "",
   ...columns,
   ...rows,
   "",
-  `Peak RSS of the whole benchmark process: ${peakRssMiB.toFixed(0)} MiB. Total time ${totalSeconds.toFixed(0)} s.`,
+  `Peak RSS of the whole benchmark process: ${peakRssMiB.toFixed(0)} MiB. Total time ` +
+    `${totalSeconds.toFixed(0)} s; 1-minute load average at the start: ${loadAtStart.toFixed(2)}.`,
 ].join("\n");
 
 await writeSection(section, {

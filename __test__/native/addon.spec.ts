@@ -7,6 +7,12 @@ import test from "ava";
 
 import { TawaziUsageError, dag, engineInfo, xn } from "../../index.js";
 import { type NativeAddon, loadAddon } from "../../src/engine/addon.js";
+import { NodeState } from "../../src/engine/scheduler.js";
+import { engines } from "../helpers/engines.js";
+import { failOnProcessErrors, nextMacrotask } from "../helpers/process-failures.js";
+import { seededRandom } from "../helpers/random-graph.js";
+
+failOnProcessErrors();
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -112,6 +118,19 @@ const invalidCalls: { name: string; call: (native: NativeAddon) => unknown; code
     includes: "finish()",
   },
   {
+    name: "finish of the same node twice",
+    call: (native) => {
+      const { parentOffsets, parents, flags, priority } = chainArrays();
+      const run = native.createRun(native.createGraph(parentOffsets, parents, flags, priority), null, 1, 0);
+      const batch = new Uint32Array(3);
+      native.take(run, batch);
+      native.finish(run, batch[0]!, NodeState.succeeded);
+      return native.finish(run, batch[0]!, NodeState.succeeded);
+    },
+    code: "ERR_TAWAZI_USAGE",
+    includes: "node 0 is not running",
+  },
+  {
     name: "finish of a node out of range",
     call: (native) => {
       const { parentOffsets, parents, flags, priority } = chainArrays();
@@ -211,4 +230,292 @@ test("engine native runs a DAG", async (t) => {
   t.is(await pipeline(1), 3);
   t.is(pipeline.runSync(5), 7);
   t.true(TawaziUsageError.prototype instanceof Error);
+});
+
+/** Takes and finishes every node of `run` with `outcome` until the run is finished. */
+function drainRun(native: NativeAddon, run: object, outcome: number): number[] {
+  const batch = new Uint32Array(8);
+  const order: number[] = [];
+  while (!native.isFinished(run)) {
+    const count = native.take(run, batch);
+    if (count === 0) throw new Error("the run is not finished but take returned no node");
+    for (const node of batch.subarray(0, count)) {
+      order.push(node);
+      native.finish(run, node, outcome);
+    }
+  }
+  return order;
+}
+
+function finishedChainRun(native: NativeAddon): object {
+  const { parentOffsets, parents, flags, priority } = chainArrays();
+  const run = native.createRun(native.createGraph(parentOffsets, parents, flags, priority), null, 1, 0);
+  drainRun(native, run, NodeState.succeeded);
+  return run;
+}
+
+test("finished run takes no node", (t) => {
+  const native = addon();
+  const run = finishedChainRun(native);
+  const batch = new Uint32Array(3).fill(9);
+  t.is(native.take(run, batch), 0);
+  t.deepEqual([...batch], [9, 9, 9]);
+  t.true(native.isFinished(run));
+});
+
+test("finished run keeps its final states", (t) => {
+  const native = addon();
+  const run = finishedChainRun(native);
+  const states = new Uint8Array(3);
+  native.copyStates(run, states);
+  t.deepEqual([...states], [NodeState.succeeded, NodeState.succeeded, NodeState.succeeded]);
+});
+
+test("finished run rejects further finish", (t) => {
+  const native = addon();
+  const run = finishedChainRun(native);
+  for (const outcome of [NodeState.succeeded, NodeState.failed, NodeState.notRun]) {
+    for (const node of [0, 1, 2]) {
+      const error = t.throws(() => native.finish(run, node, outcome));
+      t.is((error as { code?: string }).code, "ERR_TAWAZI_USAGE", `node ${node}, outcome ${outcome}`);
+    }
+  }
+  t.true(native.isFinished(run));
+});
+
+test("stopped strict run rejects later calls", (t) => {
+  const native = addon();
+  const { parentOffsets, parents, flags, priority } = chainArrays();
+  const run = native.createRun(native.createGraph(parentOffsets, parents, flags, priority), null, 1, 0);
+  const batch = new Uint32Array(3);
+  t.is(native.take(run, batch), 1);
+  t.true(native.finish(run, batch[0]!, NodeState.failed));
+  t.is(native.take(run, batch), 0);
+
+  const states = new Uint8Array(3);
+  native.copyStates(run, states);
+  t.deepEqual([...states], [NodeState.failed, NodeState.notRun, NodeState.notRun]);
+  const error = t.throws(() => native.finish(run, 1, NodeState.succeeded));
+  t.is((error as { code?: string }).code, "ERR_TAWAZI_USAGE");
+});
+
+test("native panic becomes an error", async (t) => {
+  const error = t.throws(() => addon().panicForTesting());
+  t.true(error instanceof Error);
+  t.is((error as { code?: string }).code, "ERR_TAWAZI_NATIVE_PANIC");
+
+  const double = xn(function double(x: number) {
+    return 2 * x;
+  });
+  const pipeline = dag(function afterPanic(x: number) {
+    return double(double(x));
+  }, { engine: "native" });
+  t.is(await pipeline(3), 12);
+  t.is(pipeline.runSync(4), 16);
+});
+
+test("hundred panics leave the process working", async (t) => {
+  // A child process keeps the hundred panic reports that Rust writes to stderr out of the test log.
+  const script = [
+    `const tawazi = await import(${JSON.stringify(path.join(root, "index.ts"))});`,
+    `const { loadAddon } = await import(${JSON.stringify(path.join(root, "src", "engine", "addon.ts"))});`,
+    "const native = loadAddon().addon;",
+    "const codes = new Set();",
+    "let errors = 0;",
+    "for (let attempt = 0; attempt < 100; attempt += 1) {",
+    "  try { native.panicForTesting(); } catch (error) { errors += error instanceof Error ? 1 : 0; codes.add(error.code); }",
+    "}",
+    "const inc = tawazi.xn(function inc(x) { return x + 1; });",
+    'const pipeline = tawazi.dag(function afterPanics(x) { return inc(inc(x)); }, { engine: "native" });',
+    "console.log(JSON.stringify({ errors, codes: [...codes], awaited: await pipeline(1), sync: pipeline.runSync(5) }));",
+  ].join("\n");
+  const { stdout } = await run(process.execPath, ["--import=tsx", "--input-type=module", "-e", script], {
+    cwd: root,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+
+  t.deepEqual(JSON.parse(stdout), { errors: 100, codes: ["ERR_TAWAZI_NATIVE_PANIC"], awaited: 3, sync: 7 });
+});
+
+test("native default engine without addon throws", async (t) => {
+  const script = [
+    `const tawazi = await import(${JSON.stringify(path.join(root, "index.ts"))});`,
+    "const attempt = (options) => {",
+    "  try { tawazi.dag(function q() {}, options); return undefined; }",
+    '  catch (error) { return { code: error.code, message: error.message }; }',
+    "};",
+    "const inc = tawazi.xn(function inc(x) { return x + 1; });",
+    'const auto = tawazi.dag(function p(x) { return inc(x); }, { engine: "auto" });',
+    "console.log(JSON.stringify({",
+    "  fromConfig: attempt(undefined),",
+    '  fromOption: attempt({ engine: "native" }),',
+    "  auto: await auto(1),",
+    "}));",
+  ].join("\n");
+  const missing = path.join(root, "native", "does-not-exist.node");
+  const { stdout } = await run(process.execPath, ["--import=tsx", "--input-type=module", "-e", script], {
+    cwd: root,
+    env: { ...process.env, TAWAZI_ENGINE: "native", TAWAZI_NATIVE_ADDON: missing },
+  });
+  const outcome = JSON.parse(stdout) as {
+    fromConfig?: { code: string; message: string };
+    fromOption?: { code: string; message: string };
+    auto: number;
+  };
+
+  t.is(outcome.fromConfig?.code, "ERR_TAWAZI_USAGE");
+  t.true(outcome.fromConfig?.message.includes(missing), outcome.fromConfig?.message);
+  t.true(outcome.fromConfig?.message.includes("TAWAZI_ENGINE"), outcome.fromConfig?.message);
+  t.is(outcome.fromOption?.code, "ERR_TAWAZI_USAGE");
+  t.true(outcome.fromOption?.message.includes(missing), outcome.fromOption?.message);
+  t.is(outcome.auto, 2);
+});
+
+const hugeLimits = [
+  { label: "2^53", maxConcurrency: 2 ** 53 },
+  { label: "2^53 - 1", maxConcurrency: 2 ** 53 - 1 },
+  { label: "Infinity", maxConcurrency: Number.POSITIVE_INFINITY },
+];
+
+for (const engine of engines) {
+  for (const { label, maxConcurrency } of hugeLimits) {
+    test(`maxConcurrency ${label} runs everything at once [${engine}]`, async (t) => {
+      const width = 20;
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let started = 0;
+      const wait = xn(async function wait(position: number) {
+        started += 1;
+        await gate;
+        return position;
+      });
+      const pipeline = dag(function wide() {
+        return Array.from({ length: width }, (_, position) => wait(position));
+      }, { engine, maxConcurrency });
+
+      const call = pipeline();
+      // The call is awaited below; this handler only keeps an early rejection from going unhandled.
+      call.catch(() => {});
+      await nextMacrotask();
+      t.is(started, width);
+      release();
+      t.deepEqual(await call, Array.from({ length: width }, (_, position) => position));
+    });
+
+    test(`maxConcurrency ${label} runs synchronously [${engine}]`, (t) => {
+      const inc = xn(function inc(x: number) {
+        return x + 1;
+      });
+      const pipeline = dag(function pair(x: number) {
+        return [inc(x), inc(x)];
+      }, { engine, maxConcurrency });
+      t.deepEqual(pipeline.runSync(1), [2, 2]);
+    });
+  }
+}
+
+// A random DAG of a million nodes. About one node in a thousand is a root, and every other node
+// has 1 to 3 parents: one among the three nodes just before it, so the longest path is about
+// 300,000 nodes, and the rest anywhere before it. Priorities vary, and an inactive node 200,000
+// nodes before the end makes most of the nodes after it skipped.
+const millionNodes = 1_000_000;
+const millionModulus = 1_000_000_007;
+
+function sumInputs(...inputs: number[]): number {
+  let total = 0;
+  for (const input of inputs) total = (total + input) % millionModulus;
+  return total;
+}
+
+const leafOf = xn(function leafOf(seed: number, position: number) {
+  return (seed + position) % millionModulus;
+});
+
+const weightedSums = [-3, -1, 0, 0.5, 2, 2 ** 31, -(2 ** 31)].map((priority, position) =>
+  xn(sumInputs, { name: `sum${position}`, priority }),
+);
+
+interface MillionNodeGraph {
+  readonly parents: Int32Array[];
+  readonly kinds: Uint8Array;
+  readonly inactive: number;
+}
+
+function millionNodeGraph(seed: number): MillionNodeGraph {
+  const random = seededRandom(seed);
+  const parents: Int32Array[] = new Array(millionNodes);
+  const kinds = new Uint8Array(millionNodes);
+  for (let node = 0; node < millionNodes; node += 1) {
+    const count = node === 0 || random() < 0.001 ? 0 : 1 + Math.floor(random() * 3);
+    const chosen = new Int32Array(count);
+    for (let slot = 0; slot < count; slot += 1) {
+      chosen[slot] = slot === 0 ? node - 1 - Math.floor(random() * Math.min(node, 3)) : Math.floor(random() * node);
+    }
+    parents[node] = chosen;
+    kinds[node] = Math.floor(random() * weightedSums.length);
+  }
+  return { parents, kinds, inactive: millionNodes - 200_000 };
+}
+
+/** Computes every node's value with a plain loop in node order; undefined for skipped nodes. */
+function millionNodeValues({ parents, inactive }: MillionNodeGraph, seed: number): (number | undefined)[] {
+  const values: (number | undefined)[] = new Array(millionNodes);
+  for (let node = 0; node < millionNodes; node += 1) {
+    const chosen = parents[node]!;
+    if (node === inactive || [...chosen].some((parent) => values[parent] === undefined)) {
+      values[node] = undefined;
+    } else if (chosen.length === 0) {
+      values[node] = (seed + node) % millionModulus;
+    } else {
+      values[node] = sumInputs(...[...chosen].map((parent) => values[parent]!));
+    }
+  }
+  return values;
+}
+
+function firstMismatch(actual: readonly unknown[], expected: readonly unknown[]): number {
+  if (actual.length !== expected.length) return Math.min(actual.length, expected.length);
+  for (let node = 0; node < expected.length; node += 1) {
+    if (actual[node] !== expected[node]) return node;
+  }
+  return -1;
+}
+
+test.serial("million-node random DAG runs [native]", async (t) => {
+  t.timeout(60_000);
+  const seed = 7_340_033;
+  const graph = millionNodeGraph(seed);
+  const expected = millionNodeValues(graph, seed);
+
+  let start = performance.now();
+  const random = dag(function randomMillion(x: number) {
+    const values: unknown[] = new Array(millionNodes);
+    for (let node = 0; node < millionNodes; node += 1) {
+      const chosen = graph.parents[node]!;
+      if (chosen.length === 0) {
+        const leaf = node === graph.inactive ? leafOf.with({ active: false }) : leafOf;
+        values[node] = leaf(x, node);
+        continue;
+      }
+      const inputs: unknown[] = new Array(chosen.length);
+      for (let slot = 0; slot < chosen.length; slot += 1) inputs[slot] = values[chosen[slot]!];
+      const sum = weightedSums[graph.kinds[node]!]!;
+      values[node] = (node === graph.inactive ? sum.with({ active: false }) : sum)(...(inputs as number[]));
+    }
+    return values;
+  }, { engine: "native", maxConcurrency: 4 });
+  t.log(`describe + compile: ${((performance.now() - start) / 1000).toFixed(2)} s`);
+  t.is(random.nodes.size, millionNodes + 1);
+
+  start = performance.now();
+  const syncValues = random.runSync(seed) as unknown[];
+  t.log(`runSync: ${((performance.now() - start) / 1000).toFixed(2)} s`);
+  t.is(firstMismatch(syncValues, expected), -1);
+
+  start = performance.now();
+  const awaitedValues = (await random(seed)) as unknown[];
+  t.log(`await call: ${((performance.now() - start) / 1000).toFixed(2)} s`);
+  t.is(firstMismatch(awaitedValues, expected), -1);
 });

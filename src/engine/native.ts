@@ -32,7 +32,9 @@ export function nativeScheduler(addon: NativeAddon): Scheduler {
   return {
     name: "native",
     start(graph: CompiledGraph, plan: RunPlan): ScheduleRun {
-      const run = addon.createRun(graphHandle(graph), plan.mask, plan.maxConcurrency, plan.behavior);
+      // The addon counts the budget in 64-bit integers: a limit no run can reach means none.
+      const limit = plan.maxConcurrency > Number.MAX_SAFE_INTEGER ? Number.POSITIVE_INFINITY : plan.maxConcurrency;
+      const run = addon.createRun(graphHandle(graph), plan.mask, limit, plan.behavior);
       return new NativeScheduleRun(addon, run, graph.size, useThreadDrive());
     },
   };
