@@ -4,6 +4,7 @@
 
 use std::ffi::c_void;
 use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 
@@ -19,6 +20,9 @@ pub struct SharedRun {
     pub changed: Condvar,
     /// Set by `abandon`: the scheduler thread stops handing out batches.
     pub abandoned: Mutex<bool>,
+    /// Set once a scheduler thread drives this run: only then must `finish` wake it, which
+    /// costs a futex system call.
+    pub driven: AtomicBool,
 }
 
 /// Largest batch handed to JavaScript at once.
@@ -60,6 +64,7 @@ pub fn start(env: Env, run: Arc<SharedRun>, callback: Value) -> JsResult<()> {
     // because the event loop must not exit while the thread computes the next batch; a node
     // that never settles therefore keeps the process alive with this drive.
     let tsfn = Tsfn(tsfn);
+    run.driven.store(true, Ordering::SeqCst);
     thread::Builder::new()
         .name("tawazi-scheduler".into())
         .spawn(move || drive(run, tsfn))

@@ -103,6 +103,7 @@ fn create_run(env: Env, info: napi_callback_info) -> JsResult<Value> {
         schedule: Mutex::new(schedule),
         changed: Condvar::new(),
         abandoned: Mutex::new(false),
+        driven: std::sync::atomic::AtomicBool::new(false),
     };
     env.external::<RunHandle>(Arc::new(shared), &RUN_TAG)
 }
@@ -112,8 +113,12 @@ fn shared<'a>(env: Env, run: Value) -> JsResult<&'a RunHandle> {
 }
 
 fn lock<'a>(env: Env, run: Value) -> JsResult<std::sync::MutexGuard<'a, Schedule>> {
+    lock_shared(shared(env, run)?)
+}
+
+fn lock_shared(handle: &RunHandle) -> JsResult<std::sync::MutexGuard<'_, Schedule>> {
     // A poisoned lock means a panic happened while it was held; the state may be torn.
-    shared(env, run)?
+    handle
         .schedule
         .lock()
         .map_err(|_| JsError::internal("the native run was left inconsistent by an earlier failure"))
@@ -133,12 +138,15 @@ fn finish(env: Env, info: napi_callback_info) -> JsResult<Value> {
     let [run, node, outcome] = env.args::<3>(info)?;
     let node = env.u32(node, "node")?;
     let outcome = env.u32(outcome, "outcome")?;
-    let mut schedule = lock(env, run)?;
+    let handle = shared(env, run)?;
+    let mut schedule = lock_shared(handle)?;
     let outcome = u8::try_from(outcome).map_err(|_| JsError::usage(format!("finish(): unknown outcome {outcome}")))?;
     schedule.finish(node, outcome).map_err(|message| JsError::usage(format!("finish(): {message}")))?;
     let finished = schedule.finished();
     drop(schedule);
-    shared(env, run)?.changed.notify_all();
+    if handle.driven.load(std::sync::atomic::Ordering::SeqCst) {
+        handle.changed.notify_all();
+    }
     env.boolean(finished)
 }
 
