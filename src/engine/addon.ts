@@ -42,7 +42,7 @@ export interface AddonLookup {
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** The platform part of the binary's name, as `napi build --platform` writes it. */
+/** Returns the platform part of the binary's name, as `napi build --platform` writes it. */
 export function platformTag(): string {
   const { platform, arch } = process;
   if (platform === "linux") {

@@ -1,6 +1,6 @@
 // Runs one worker node inside a pool thread: imports the node's module once per thread and
 // calls the named export. Failures come back as plain records, because structured clone drops
-// an error's own properties (such as `code`) and cannot say which import step failed.
+// an error's own properties (such as `code`) and cannot tell which import step failed.
 
 const modules = new Map();
 let typeScriptLoader;

@@ -20,7 +20,7 @@ export interface WorkerPoolOptions {
   resourceLimits?: ResourceLimits;
 }
 
-/** What a worker node sends to the pool. */
+/** The message a worker node sends to the pool. */
 export interface WorkerTask {
   readonly nodeName: string;
   readonly moduleUrl: string;

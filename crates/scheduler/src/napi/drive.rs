@@ -72,7 +72,7 @@ pub fn start(env: Env, run: Arc<SharedRun>, callback: Value) -> JsResult<()> {
     Ok(())
 }
 
-/// The scheduler thread's loop.
+/// Runs the scheduler thread until the run is finished or abandoned.
 fn drive(run: Arc<SharedRun>, tsfn: Tsfn) {
     let mut buffer = vec![0u32; BATCH];
     loop {
