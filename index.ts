@@ -5,7 +5,12 @@ export {
   type CallOptions,
   type WorkerNodeOptions,
 } from "./src/trace/exec-node.js";
-export { close, configureWorkers, type WorkerPoolOptions } from "./src/run/worker-pool.js";
+export {
+  close,
+  configureWorkers,
+  type CloseOptions,
+  type WorkerPoolOptions,
+} from "./src/run/worker-pool.js";
 export {
   dag,
   DAG,

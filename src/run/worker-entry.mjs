@@ -19,17 +19,57 @@ function prepareTypeScript(moduleUrl) {
   return typeScriptLoader;
 }
 
-function errorRecord(error, depth = 0) {
-  if (!(error instanceof Error)) return { kind: "thrown", value: cloneable(error) ? error : String(error) };
-  const props = {};
-  for (const key of Object.keys(error)) {
-    if (key !== "name" && key !== "message" && key !== "stack" && key !== "cause" && cloneable(error[key])) {
-      props[key] = error[key];
-    }
+const unreadable = Symbol("unreadable");
+
+/** Reads a property without letting a throwing getter escape; `fallback` when it throws. */
+function readSafely(object, key, fallback = undefined) {
+  try {
+    return object[key];
+  } catch {
+    return fallback;
   }
-  const record = { kind: "error", name: error.name, message: error.message, stack: error.stack, props };
+}
+
+function text(value, fallback) {
+  if (typeof value === "string") return value;
+  try {
+    return value === undefined ? fallback : String(value);
+  } catch {
+    return fallback;
+  }
+}
+
+function errorRecord(error, depth = 0) {
+  if (!(error instanceof Error)) {
+    return { kind: "thrown", value: cloneable(error) ? error : text(error, "a value that cannot be copied") };
+  }
+  const props = {};
+  let keys = [];
+  try {
+    keys = Object.keys(error);
+  } catch {
+    // An exotic error (a proxy) may refuse to list its keys: keep only name, message and stack.
+  }
+  for (const key of keys) {
+    if (key === "name" || key === "message" || key === "stack" || key === "cause") continue;
+    const value = readSafely(error, key, unreadable);
+    if (value !== unreadable && cloneable(value)) props[key] = value;
+  }
+  const record = {
+    kind: "error",
+    name: text(readSafely(error, "name"), "Error"),
+    message: text(readSafely(error, "message"), ""),
+    stack: text(readSafely(error, "stack"), undefined),
+    props,
+  };
   // A chain of causes is kept to a few levels, which also stops a cause that refers to itself.
-  if ("cause" in error && depth < 8) record.cause = errorRecord(error.cause, depth + 1);
+  let hasCause = false;
+  try {
+    hasCause = "cause" in error;
+  } catch {
+    hasCause = false;
+  }
+  if (hasCause && depth < 8) record.cause = errorRecord(readSafely(error, "cause"), depth + 1);
   return record;
 }
 

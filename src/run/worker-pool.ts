@@ -97,14 +97,45 @@ export async function configureWorkers(options: WorkerPoolOptions): Promise<void
   poolOptions = { ...options };
 }
 
-/** Closes the worker pool, waiting for running tasks; the next worker node starts a new one. */
-export async function close(): Promise<void> {
+/** Options of `close()`. */
+export interface CloseOptions {
+  /**
+   * Milliseconds to wait for worker nodes still running before their threads are terminated
+   * (those nodes then fail with a TawaziWorkerError).
+   * @default 5000
+   */
+  timeout?: number;
+}
+
+/**
+ * Closes the worker pool: waits for the worker nodes handed to it, up to `timeout`, then stops
+ * its threads. The next worker node starts a new pool.
+ */
+export async function close(options: CloseOptions = {}): Promise<void> {
+  const timeout = options.timeout ?? 5000;
+  if (!(typeof timeout === "number" && timeout >= 0)) {
+    throw new TawaziUsageError(
+      `close(): option timeout must be a number of milliseconds ≥ 0, received ${describeValue(timeout)}.`,
+    );
+  }
   const closing = pool;
   pool = undefined;
   if (closing === undefined) return;
+
   // Piscina's close() rejects the tasks still queued, so wait for every node handed to it first.
-  await Promise.allSettled([...closing.pending].map((waiting) => waiting.settled));
-  await closing.piscina.close();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<"expired">((resolve) => {
+    timer = setTimeout(() => resolve("expired"), timeout);
+  });
+  const settled = Promise.allSettled([...closing.pending].map((waiting) => waiting.settled));
+  const outcome = await Promise.race([settled, expired]);
+  clearTimeout(timer);
+  if (outcome === "expired") {
+    log("worker pool closed after %d ms with %d nodes still running", timeout, closing.pending.size);
+    await closing.piscina.destroy();
+  } else {
+    await closing.piscina.close();
+  }
 }
 
 function sharedPool(): PoolState {
@@ -166,7 +197,8 @@ export function runInWorker(task: WorkerTask): Promise<unknown> {
 
 /** Turns an error of the pool itself into a clear error naming the node. */
 function poolFailure(task: WorkerTask, error: unknown): Error {
-  if (error instanceof Error && error.name === "DataCloneError") {
+  const text = error instanceof Error ? error.message : String(error);
+  if (error instanceof Error && (error.name === "DataCloneError" || /deserialize cloned data/iu.test(text))) {
     const position = task.args.findIndex((arg) => !isCloneable(arg));
     const what =
       position === -1
@@ -174,11 +206,12 @@ function poolFailure(task: WorkerTask, error: unknown): Error {
         : `argument ${position + 1} (${describeValue(task.args[position])})`;
     return new TawaziTypeError(
       `worker node "${task.nodeName}": ${what} cannot be sent to a worker thread, which receives ` +
-        "a structured clone. Pass plain data, or make the node async or main-thread.",
+        "a structured clone (a buffer already transferred to another node cannot be sent " +
+        "either). Pass plain data, or make the node async or main-thread.",
       { cause: error },
     );
   }
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = text.replace(/\.+$/u, "");
   return new TawaziWorkerError(
     `worker node "${task.nodeName}" (export "${task.exportName}" of ${task.moduleUrl}) failed ` +
       `because its worker thread stopped: ${reason}. The pool replaces the worker.`,
