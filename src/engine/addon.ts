@@ -27,6 +27,10 @@ export interface NativeAddon {
    */
   driveOnThread(run: object, onBatch: (batch: Uint32Array) => void): void;
   abandon(run: object): void;
+  /** Applies `count` completions (node, outcome pairs), then takes the next batch into `out`. */
+  finishAndTake(run: object, completions: Uint32Array, count: number, out: Uint32Array): number;
+  /** Applies `count` completions (node, outcome pairs); returns whether the run is finished. */
+  finishMany(run: object, completions: Uint32Array, count: number): boolean;
   /** Panics inside the addon on purpose; tests check it surfaces as ERR_TAWAZI_NATIVE_PANIC. */
   panicForTesting(): never;
 }

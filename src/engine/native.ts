@@ -6,7 +6,8 @@ import type { Outcome, RunPlan, ScheduleRun, Scheduler } from "./scheduler.js";
 /**
  * The native engine: the same Scheduler contract, backed by the Rust state machine. The
  * compiled graph crosses once per graph and revision (a configuration bumps the revision);
- * each run then costs one call per batch taken and one per node finished.
+ * each run then costs about one call per batch: completions are buffered and cross with the
+ * next take.
  *
  * Two drives exist: the synchronous drive, where the run layer asks for batches with `take`,
  * and the thread drive, where a Rust thread pushes batches through a thread-safe function.
@@ -55,8 +56,15 @@ function useThreadDrive(): boolean {
   return process.env["TAWAZI_NATIVE_DRIVE"] === "thread";
 }
 
+/** Completions buffered before they cross to the addon, as (node, outcome) pairs. */
+const completionPairs = 1024;
+
 class NativeScheduleRun implements ScheduleRun {
   private done: boolean;
+  /** Completions not yet applied by the addon; they cross with the next take. */
+  private readonly completions = new Uint32Array(completionPairs * 2);
+  private completionCount = 0;
+  private readonly threaded: boolean;
   private readonly stateBuffer: Uint8Array;
   readonly drive: ((onBatch: (batch: Uint32Array) => void) => void) | undefined;
   readonly abandon: (() => void) | undefined;
@@ -69,6 +77,7 @@ class NativeScheduleRun implements ScheduleRun {
   ) {
     this.done = addon.isFinished(run);
     this.stateBuffer = new Uint8Array(size);
+    this.threaded = threaded;
     if (threaded) {
       this.drive = (onBatch) => addon.driveOnThread(run, onBatch);
       this.abandon = () => addon.abandon(run);
@@ -76,20 +85,55 @@ class NativeScheduleRun implements ScheduleRun {
   }
 
   get finished(): boolean {
+    this.flush();
     return this.done;
   }
 
   /** A copy of the states, refreshed on each read. */
   get states(): Uint8Array {
+    this.flush();
     this.addon.copyStates(this.run, this.stateBuffer);
     return this.stateBuffer;
   }
 
   take(out: Uint32Array): number {
-    return this.addon.take(this.run, out);
+    const count = this.completionCount;
+    if (count === 0) return this.addon.take(this.run, out);
+    this.completionCount = 0;
+    const taken = this.addon.finishAndTake(this.run, this.completions, count, out);
+    // `done` is refreshed lazily: the run layer reads `finished` once per pump, not per batch.
+    this.stale = true;
+    return taken;
   }
 
+  /**
+   * Buffers a completion: it is applied by the addon together with the next `take`, in the same
+   * order, so the schedule is the same as with one call per completion. A thread-driven run
+   * applies it at once, because the scheduler thread waits for it.
+   */
   finish(node: number, outcome: Outcome): void {
-    this.done = this.addon.finish(this.run, node, outcome);
+    if (this.threaded) {
+      this.done = this.addon.finish(this.run, node, outcome);
+      return;
+    }
+    if (this.completionCount === completionPairs) this.flush();
+    const position = this.completionCount * 2;
+    this.completions[position] = node;
+    this.completions[position + 1] = outcome;
+    this.completionCount += 1;
+    this.stale = true;
+  }
+
+  private stale = false;
+
+  private flush(): void {
+    if (this.completionCount > 0) {
+      this.done = this.addon.finishMany(this.run, this.completions, this.completionCount);
+      this.completionCount = 0;
+      this.stale = false;
+    } else if (this.stale) {
+      this.done = this.addon.isFinished(this.run);
+      this.stale = false;
+    }
   }
 }

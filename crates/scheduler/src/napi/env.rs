@@ -110,6 +110,20 @@ impl Env {
         Ok(unsafe { std::slice::from_raw_parts(data as *const u32, length) }.to_vec())
     }
 
+    /// Copies the first `count` elements of a `Uint32Array`.
+    pub fn u32_prefix(&self, value: Value, count: usize, what: &str) -> JsResult<Vec<u32>> {
+        let (data, length) = self.typed_array(value, NAPI_UINT32_ARRAY, what)?;
+        if count > length {
+            return Err(JsError::usage(format!("{what} holds {length} values, fewer than {count}")));
+        }
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        // SAFETY: Node reported a Uint32Array of `length` ≥ `count` elements at `data`, aligned
+        // for u32 and valid during this call; the first `count` are copied before returning.
+        Ok(unsafe { std::slice::from_raw_parts(data as *const u32, count) }.to_vec())
+    }
+
     /// Copies a `Uint8Array`.
     pub fn u8_vec(&self, value: Value, what: &str) -> JsResult<Vec<u8>> {
         let (data, length) = self.typed_array(value, NAPI_UINT8_ARRAY, what)?;

@@ -150,6 +150,38 @@ fn finish(env: Env, info: napi_callback_info) -> JsResult<Value> {
     env.boolean(finished)
 }
 
+/// Applies `count` buffered completions, `completions[2i]` the node and `completions[2i + 1]`
+/// the outcome, in order.
+fn apply_completions(env: Env, schedule: &mut Schedule, completions: Value, count: Value) -> JsResult<()> {
+    let count = env.u32(count, "count")? as usize;
+    let pairs = env.u32_prefix(completions, count * 2, "completions")?;
+    for pair in pairs.chunks_exact(2) {
+        let outcome = u8::try_from(pair[1]).map_err(|_| JsError::usage(format!("finish(): unknown outcome {}", pair[1])))?;
+        schedule.finish(pair[0], outcome).map_err(|message| JsError::usage(format!("finish(): {message}")))?;
+    }
+    Ok(())
+}
+
+/// `finishAndTake(run, completions: Uint32Array, count: number, out: Uint32Array)`: applies
+/// `count` buffered completions, then takes the next batch into `out`; returns its size. One
+/// call per batch instead of one per finished node.
+fn finish_and_take(env: Env, info: napi_callback_info) -> JsResult<Value> {
+    let [run, completions, count, out] = env.args::<4>(info)?;
+    let mut schedule = lock(env, run)?;
+    apply_completions(env, &mut schedule, completions, count)?;
+    let taken = env.with_u32_out(out, "out", |out| schedule.take(out))?;
+    env.uint32(taken as u32)
+}
+
+/// `finishMany(run, completions: Uint32Array, count: number)`: applies buffered completions;
+/// returns whether the run is finished.
+fn finish_many(env: Env, info: napi_callback_info) -> JsResult<Value> {
+    let [run, completions, count] = env.args::<3>(info)?;
+    let mut schedule = lock(env, run)?;
+    apply_completions(env, &mut schedule, completions, count)?;
+    env.boolean(schedule.finished())
+}
+
 /// `driveOnThread(run, callback)`: starts a scheduler thread that calls `callback(batch)` on
 /// the JavaScript thread with each batch of nodes to launch, until the run is finished or
 /// abandoned. Completions still go through `finish`.
@@ -215,6 +247,8 @@ entry!(copy_states_entry, copy_states);
 entry!(panic_for_testing_entry, panic_for_testing);
 entry!(drive_on_thread_entry, drive_on_thread);
 entry!(abandon_entry, abandon);
+entry!(finish_and_take_entry, finish_and_take);
+entry!(finish_many_entry, finish_many);
 
 fn register(env: Env, exports: Value) -> JsResult<()> {
     env.export(exports, c"createGraph", Some(create_graph_entry))?;
@@ -228,6 +262,8 @@ fn register(env: Env, exports: Value) -> JsResult<()> {
     env.export(exports, c"panicForTesting", Some(panic_for_testing_entry))?;
     env.export(exports, c"driveOnThread", Some(drive_on_thread_entry))?;
     env.export(exports, c"abandon", Some(abandon_entry))?;
+    env.export(exports, c"finishAndTake", Some(finish_and_take_entry))?;
+    env.export(exports, c"finishMany", Some(finish_many_entry))?;
     Ok(())
 }
 
