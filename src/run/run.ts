@@ -388,7 +388,8 @@ function cpuSince(start: NodeJS.CpuUsage | undefined): number | undefined {
   return (used.user + used.system) / 1000;
 }
 
-function isThenable(value: unknown): boolean {
+/** Returns whether `value` has a `then` method, as `await` and Promise.resolve check. */
+export function isThenable(value: unknown): boolean {
   return (
     value !== null &&
     (typeof value === "object" || typeof value === "function") &&

@@ -1,6 +1,7 @@
 import { TawaziUsageError } from "../errors.js";
 import { compileGraph } from "../graph/compiled.js";
 import type { Program } from "../run/program.js";
+import { isThenable } from "../run/run.js";
 import { GraphBuilder } from "./builder.js";
 import { checkNodeRules } from "./node-rules.js";
 import type { Parameter } from "./parameters.js";
@@ -65,12 +66,4 @@ export function traceProgram(
     returnEntry,
   };
   return { builder, program };
-}
-
-function isThenable(value: unknown): boolean {
-  return (
-    value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
 }
