@@ -41,7 +41,7 @@ function scaledMs(runtimeSeconds: number, timeScale: number): number {
   return runtimeSeconds * timeScale * 1000;
 }
 
-/** The longest delay setTimeout accepts (2^31 - 1 ms, about 24.8 days). */
+/** The maximum delay setTimeout accepts (2^31 - 1 ms, about 24.8 days). */
 const maxWaitMs = 2 ** 31 - 1;
 
 function checkTimeScale(timeScale: number): void {
@@ -70,7 +70,7 @@ export function computeBounds(workflow: Workflow, options: ReplayOptions): Workf
   let criticalPathMs = 0;
   for (const task of workflow.tasks) {
     const duration = scaledMs(task.runtimeSeconds, options.timeScale);
-    // A loop, not Math.max(...parents): a task may have more parents than the stack holds arguments.
+    // A loop, not Math.max(...parents): a task may have more parents than a call accepts arguments.
     let ready = 0;
     for (const parent of task.parents) ready = Math.max(ready, finish.get(parent)!);
     finish.set(task.id, ready + duration);

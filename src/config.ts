@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 
 import { TawaziUsageError, describeValue } from "./errors.js";
 
-/** Where a node's function runs. */
+/** The places a node's function can run. */
 export const Resource = {
   async: "async",
   mainThread: "main-thread",
@@ -25,7 +25,7 @@ export interface TawaziConfig {
   TAWAZI_PROFILE_ALL_NODES: boolean;
   /** Run nodes declared with `debug: true`. */
   RUN_DEBUG_NODES: boolean;
-  /** What calling an ExecNode outside a describing function does. */
+  /** The effect of calling an ExecNode outside a describing function. */
   TAWAZI_EXECNODE_OUTSIDE_DAG_BEHAVIOR: OutsideDagBehavior;
   /** Default of the `resource` node option. */
   TAWAZI_DEFAULT_RESOURCE: ResourceKind;

@@ -23,7 +23,7 @@ function addon(): NativeAddon {
   return loaded;
 }
 
-/** A three-node chain a -> b -> c as the addon receives it. */
+/** Returns a three-node chain a -> b -> c as the addon receives it. */
 function chainArrays() {
   return {
     parentOffsets: new Uint32Array([0, 0, 1, 2]),

@@ -11,7 +11,7 @@ failOnProcessErrors();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A layered DAG of async and main-thread nodes that records start/end events. */
+/** Builds a layered DAG of async and main-thread nodes that records start/end events. */
 function layered(engine: "ts" | "native", maxConcurrency: number, behavior: BehaviorName = "strict") {
   const events: string[] = [];
   let running = 0;

@@ -5,9 +5,9 @@ import type { Outcome, RunPlan, ScheduleRun, Scheduler } from "./scheduler.js";
 
 /**
  * The native engine: the same Scheduler contract, backed by the Rust state machine. The
- * compiled graph crosses once per graph and revision (a configuration bumps the revision);
- * each run then costs about one call per batch: completions are buffered and cross with the
- * next take.
+ * compiled graph crosses once per graph and revision, and a configuration bumps the revision.
+ * Each run then costs about one call per batch, because completions are buffered and cross
+ * with the next take.
  *
  * Two drives exist: the synchronous drive, where the run layer asks for batches with `take`,
  * and the thread drive, where a Rust thread pushes batches through a thread-safe function.

@@ -17,7 +17,7 @@ export class ReadyQueue {
     return this.count;
   }
 
-  /** The best node without removing it; undefined when empty. */
+  /** Returns the best node without removing it, or undefined when empty. */
   peek(): number | undefined {
     return this.count === 0 ? undefined : this.heap[0];
   }
@@ -48,7 +48,7 @@ export class ReadyQueue {
     return best;
   }
 
-  /** Whether node `a` goes before node `b`. */
+  /** Returns whether node `a` goes before node `b`. */
   before(a: number, b: number): boolean {
     const pa = this.priority[a]!;
     const pb = this.priority[b]!;

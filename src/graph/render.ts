@@ -3,7 +3,7 @@ import type { NodeInfo } from "../trace/dag.js";
 import { checkKeys, validateBoolean } from "../trace/validate.js";
 import { TawaziUsageError, describeValue } from "../errors.js";
 
-/** What a picture of a DAG is drawn from. */
+/** The data a picture of a DAG is drawn from. */
 export interface GraphView {
   readonly name: string;
   /** The nodes in description order; node i is `nodes[i]`. */

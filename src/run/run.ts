@@ -27,7 +27,7 @@ export type Settlement =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly error: unknown };
 
-/** What a run shares with its DAG and execution, besides the program and arguments. */
+/** The state a run shares with its DAG and execution, besides the program and arguments. */
 export interface RunOptions {
   /** Setup results of the DAG instance; setup nodes run as plain nodes without it. */
   readonly setupCache?: SetupCache;

@@ -18,7 +18,7 @@ export interface CallSpec {
 const noTags: readonly string[] = Object.freeze([]);
 
 /**
- * Where new nodes go: the DAG itself, or a sub-DAG inlined into it. Ids made in a scope get its
+ * The destination of new nodes: the DAG itself, or a sub-DAG inlined into it. Ids made in a scope get its
  * prefix (`sub.`, `sub<<1>>.`) and count uses separately from the enclosing scope.
  */
 interface Scope {

@@ -101,6 +101,8 @@ export class DagCore {
   /** Programs traced with default values, by the positions of the defaulted parameters. */
   private readonly variants = new Map<string, TracedProgram>();
   private readonly idIndexes = new WeakMap<Program, Map<string, number>>();
+  /** Whether each program has debug nodes; configurations never change the debug flag. */
+  private readonly debugPrograms = new WeakMap<Program, boolean>();
   private infos: ReadOnlyMap<string, NodeInfo> | undefined;
   private tagIndex: Map<string, NodeInfo[]> | undefined;
   private aliases: AliasIndex | undefined;
@@ -225,12 +227,8 @@ export class DagCore {
   maskFor(program: Program, selection: IdSelection | undefined, where: string): Uint8Array | null {
     const graph = program.graph;
     const runDebug = cfg.RUN_DEBUG_NODES;
-    if (selection === undefined) {
-      let hasDebug = false;
-      for (let node = 0; node < graph.size && !hasDebug; node += 1) {
-        hasDebug = (graph.flags[node]! & NodeFlag.debug) !== 0;
-      }
-      if ((runDebug || !hasDebug) && this.scope === null) return null;
+    if (selection === undefined && this.scope === null && (runDebug || !this.hasDebugNodes(program))) {
+      return null;
     }
 
     const index = this.idIndex(program);
@@ -282,6 +280,20 @@ export class DagCore {
       compoundPriorities(graph.priority, graph.childOffsets, graph.children, graph.topologicalOrder),
     );
     graph.revision += 1;
+  }
+
+  /** Returns whether `program` has debug nodes, scanning its flags once. */
+  private hasDebugNodes(program: Program): boolean {
+    let known = this.debugPrograms.get(program);
+    if (known === undefined) {
+      const flags = program.graph.flags;
+      known = false;
+      for (let node = 0; node < flags.length && !known; node += 1) {
+        known = (flags[node]! & NodeFlag.debug) !== 0;
+      }
+      this.debugPrograms.set(program, known);
+    }
+    return known;
   }
 
   idIndex(program: Program): Map<string, number> {

@@ -45,7 +45,7 @@ export interface ExecutorOptions {
   profile?: boolean;
 }
 
-/** Where a node of an execution ended up, and why. */
+/** The final state of a node in an execution, with the reason. */
 export type NodeStatus =
   | { readonly state: "succeeded" }
   | { readonly state: "failed"; readonly error: unknown }
@@ -375,7 +375,7 @@ class ExecutionState {
     }
     if (!Buffer.from(contents.inputs).equals(Buffer.from(serializeInputs(args, where)))) {
       throw new TawaziCacheError(
-        `${where}: ${this.fromCache} holds results for other inputs than this call's; ` +
+        `${where}: ${this.fromCache} contains results for other inputs than this call's; ` +
           "call with the same arguments or write a new cache with cacheIn.",
       );
     }

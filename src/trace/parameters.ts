@@ -58,7 +58,7 @@ export function readParameters(fn: Function, where: string): Parameter[] {
   return parameters;
 }
 
-/** Whether a destructuring pattern gives a default value (`{ a = 5 }`), outside strings. */
+/** Returns whether a destructuring pattern gives a default value (`{ a = 5 }`), outside strings. */
 function hasInnerDefault(pattern: string): boolean {
   const withoutStrings = pattern.replace(/(["'`])(?:\\.|(?!\1)[^\\])*\1/gu, '""');
   return /(^|[^=!<>])=(?![=>])/u.test(withoutStrings);

@@ -1,6 +1,6 @@
 import { TracedRef, tracedRefOf } from "./traced.js";
 
-/** Where a traced value sits inside a plain container passed as an argument. */
+/** The position of a traced value inside a plain container passed as an argument. */
 export interface Slot {
   readonly path: readonly (string | number)[];
   readonly ref: TracedRef;

@@ -101,7 +101,7 @@ function iterate(ref: TracedRef): Iterator<unknown> {
         "unknown. Declare it with xn(fn, { unpackTo: n }) or call fn.with({ unpackTo: n })(...).",
     );
   }
-  // Lookups are made as destructuring asks for them, so `const [a] = f()` makes one node.
+  // Lookups are made as destructuring requests them, so `const [a] = f()` makes one node.
   let position = 0;
   return {
     next(): IteratorResult<unknown> {

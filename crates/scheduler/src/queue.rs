@@ -82,7 +82,7 @@ impl ReadyQueue {
     }
 }
 
-/// Whether node `a` goes before node `b`.
+/// Returns whether node `a` goes before node `b`.
 pub fn before(a: u32, b: u32, priority: &[f64]) -> bool {
     let pa = priority[a as usize];
     let pb = priority[b as usize];

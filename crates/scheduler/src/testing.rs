@@ -16,7 +16,7 @@ impl Mulberry32 {
         t ^ (t >> 14)
     }
 
-    /// A value in `0..bound`.
+    /// Returns a value in `0..bound`.
     pub fn below(&mut self, bound: u32) -> u32 {
         ((u64::from(self.next_u32()) * u64::from(bound)) >> 32) as u32
     }
@@ -34,9 +34,9 @@ pub fn random_dag(rng: &mut Mulberry32, size: usize, max_parents: u32) -> Vec<Ve
 
     let mut parent_lists = vec![Vec::new(); size];
     for rank in 1..size {
-        let wanted = rng.below(max_parents + 1);
+        let parent_count = rng.below(max_parents + 1);
         let mut chosen: Vec<u32> = Vec::new();
-        for _ in 0..wanted {
+        for _ in 0..parent_count {
             let parent = node_at_rank[rng.below(rank as u32) as usize];
             if !chosen.contains(&parent) {
                 chosen.push(parent);

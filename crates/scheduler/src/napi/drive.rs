@@ -61,8 +61,8 @@ pub fn start(env: Env, run: Arc<SharedRun>, callback: Value) -> JsResult<()> {
         return Err(JsError::internal(format!("napi_create_threadsafe_function failed with status {status}")));
     }
     // NOTE: the thread-safe function stays referenced until the run finishes or is abandoned,
-    // because the event loop must not exit while the thread computes the next batch; a node
-    // that never settles therefore keeps the process alive with this drive.
+    // because the event loop must not exit while the thread computes the next batch. So a node
+    // that never settles keeps the process alive with this drive.
     let tsfn = Tsfn(tsfn);
     run.driven.store(true, Ordering::SeqCst);
     thread::Builder::new()

@@ -114,7 +114,7 @@ impl Env {
     pub fn u32_prefix(&self, value: Value, count: usize, what: &str) -> JsResult<Vec<u32>> {
         let (data, length) = self.typed_array(value, NAPI_UINT32_ARRAY, what)?;
         if count > length {
-            return Err(JsError::usage(format!("{what} holds {length} values, fewer than {count}")));
+            return Err(JsError::usage(format!("{what} has {length} values, fewer than the {count} expected")));
         }
         if count == 0 {
             return Ok(Vec::new());
