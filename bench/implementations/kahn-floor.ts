@@ -1,9 +1,12 @@
 /**
- * The floor of the engine benchmark: Kahn's algorithm in plain JavaScript over a typed-array
+ * The floor of the benchmark: Kahn's algorithm in plain JavaScript over a typed-array
  * CSR with a FIFO ready queue, and nothing else (no priorities, concurrency budget or failure
  * handling). A node receives its parents' results as arguments, or as one array when it has
  * more than four parents.
  */
+import { type Workload, asyncFunctions, nodeFunctions, outputOf, syncFunctions } from "../fixtures/workloads.js";
+import type { Implementation, Mode, Prepared } from "./implementation.js";
+
 export type NodeFunction = (...args: any[]) => unknown;
 
 export interface KahnGraph {
@@ -122,3 +125,17 @@ export function runKahnAsync(graph: KahnGraph, window: number): Promise<unknown[
     launch();
   });
 }
+
+export const kahnFloor: Implementation = {
+  name: "Kahn floor",
+  prepare(workload: Workload, mode: Mode, concurrency: number): Prepared<KahnGraph> {
+    const functions = nodeFunctions(workload, mode === "sync" ? syncFunctions : asyncFunctions);
+    return {
+      build: () => buildKahn(functions, workload.parentLists),
+      run:
+        mode === "sync"
+          ? (graph) => outputOf(workload, runKahnSync(graph))
+          : async (graph) => outputOf(workload, await runKahnAsync(graph, concurrency)),
+    };
+  },
+};
