@@ -130,6 +130,11 @@ class CallLog {
     this.running -= 1;
   }
 
+  /** Forgets the events of a previous run; its calls must all have ended. */
+  reset(): void {
+    this.events.length = 0;
+  }
+
   /** The nodes in the order they started. */
   get startOrder(): number[] {
     return this.events.filter((event) => event >= 0 && event % 2 === 0).map((event) => event / 2);
@@ -231,9 +236,10 @@ async function executionOutcome(
   engine: Engine,
   behavior: BehaviorName,
   mode: Mode,
+  calls = new CallLog(),
+  pipeline = buildDag(spec, engine, behavior, mode, calls),
 ): Promise<Outcome> {
-  const calls = new CallLog();
-  const pipeline = buildDag(spec, engine, behavior, mode, calls);
+  calls.reset();
   const execution = pipeline.executor();
   let result: unknown;
   let error: ReturnType<typeof errorSummary> | undefined;
@@ -254,9 +260,14 @@ async function executionOutcome(
 }
 
 /** Runs the case with `runSync`, which takes another path through the run layer. */
-function runSyncOutcome(spec: Case, engine: Engine, behavior: BehaviorName) {
-  const calls = new CallLog();
-  const pipeline = buildDag(spec, engine, behavior, "sync", calls);
+function runSyncOutcome(
+  spec: Case,
+  engine: Engine,
+  behavior: BehaviorName,
+  calls = new CallLog(),
+  pipeline = buildDag(spec, engine, behavior, "sync", calls),
+) {
+  calls.reset();
   try {
     return { result: pipeline.runSync(), error: undefined, calls };
   } catch (caught) {
@@ -400,7 +411,39 @@ async function checkCase(spec: Case, behavior: BehaviorName, mode: Mode): Promis
   }
 }
 
-// Cases per run: 6 × 200 small ones and 2 × 40 large ones, 1280 in all.
+/**
+ * Runs one native DAG of the case several times and checks every run against one TypeScript
+ * run: the native engine records the schedule of a run and follows it in the next runs while
+ * their completions match, so repeated runs take another path than first runs.
+ */
+async function checkRepeatedRuns(spec: Case, behavior: BehaviorName, mode: Mode): Promise<void> {
+  const ts = await executionOutcome(spec, "ts", behavior, mode);
+  const calls = new CallLog();
+  const pipeline = buildDag(spec, "native", behavior, mode, calls);
+
+  for (let repeat = 0; repeat < 3; repeat += 1) {
+    const native = await executionOutcome(spec, "native", behavior, mode, calls, pipeline);
+    const violation = scheduleViolation(spec.specs, native.calls.events, spec.maxConcurrency);
+    assert.equal(violation, undefined, `illegal schedule in repeat ${repeat}`);
+    assert.deepEqual(native.error, ts.error, `errors differ in repeat ${repeat}`);
+    assert.deepEqual(native.result, ts.result, `results differ in repeat ${repeat}`);
+    assert.deepEqual(native.statuses, ts.statuses, `statuses differ in repeat ${repeat}`);
+    if (spec.maxConcurrency === 1) {
+      assert.deepEqual(native.calls.startOrder, ts.calls.startOrder, `call orders differ in repeat ${repeat}`);
+    }
+  }
+  if (mode === "async") return;
+
+  const tsSync = runSyncOutcome(spec, "ts", behavior);
+  for (let repeat = 0; repeat < 3; repeat += 1) {
+    const nativeSync = runSyncOutcome(spec, "native", behavior, calls, pipeline);
+    assert.deepEqual(nativeSync.error, tsSync.error, `runSync errors differ in repeat ${repeat}`);
+    assert.deepEqual(nativeSync.result, tsSync.result, `runSync results differ in repeat ${repeat}`);
+    assert.deepEqual(nativeSync.calls.startOrder, tsSync.calls.startOrder, `runSync call orders differ in repeat ${repeat}`);
+  }
+}
+
+// Cases per run: 6 × 200 small ones and 2 × 40 large ones, 1280 in all, then 2 × 100 repeated ones.
 for (const behavior of behaviors) {
   for (const mode of ["sync", "async"] as const) {
     test(`engines agree on ${mode} runs (${behavior})`, async (t) => {
@@ -423,6 +466,19 @@ for (const mode of ["sync", "async"] as const) {
           checkCase(spec, behavior, mode),
         ),
         { numRuns: 40 },
+      ),
+    );
+  });
+}
+
+for (const mode of ["sync", "async"] as const) {
+  test(`native repeats agree on ${mode} runs`, async (t) => {
+    await t.notThrowsAsync(
+      fc.assert(
+        fc.asyncProperty(caseArbitrary(200), fc.constantFrom(...behaviors), (spec, behavior) =>
+          checkRepeatedRuns(spec, behavior, mode),
+        ),
+        { numRuns: 100 },
       ),
     );
   });
