@@ -205,7 +205,7 @@ class NativeScheduleRun implements ScheduleRun {
   }
 
   /**
-   * Leaves the trace: replays its finished steps into a new addon run, which then holds the
+   * Leaves the trace: replays its finished steps into a new addon run, which then has the
    * state this run reached, and buffers the completions of the current step seen so far.
    */
   private depart(): void {
