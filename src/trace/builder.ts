@@ -16,6 +16,8 @@ export interface CallSpec {
 }
 
 const noTags: readonly string[] = Object.freeze([]);
+/** The `active` entries of a node without any: shared, since most nodes have none. */
+const noGates: readonly unknown[] = Object.freeze([]);
 
 /**
  * The destination of new nodes: the DAG itself, or a sub-DAG inlined into it. Ids made in a scope get its
@@ -160,16 +162,16 @@ export class GraphBuilder {
     this.priorities.push(0);
     this.unpackTo.push(0);
     this.tags.push(noTags);
-    this.addGates(index, []);
+    this.addGates(index, noGates);
     this.endNode();
     return makeTraced(new TracedRef(this, index, 0));
   }
 
   /** Records the node's own `active` entries and the gates of the current scope. */
-  private addGates(index: number, own: unknown[]): void {
+  private addGates(index: number, own: readonly unknown[]): void {
     const scope = this.scopes[this.scopes.length - 1]!;
     // Gating a sub-DAG is not a data dependency of its setup nodes: they run once per instance.
-    const gates = (this.flags[index]! & NodeFlag.setup) !== 0 ? [] : scope.gates;
+    const gates = (this.flags[index]! & NodeFlag.setup) !== 0 ? noGates : scope.gates;
     if (own.length === 0 && gates.length === 0) return;
     const entries = [...own];
     for (const gate of gates) entries.push(this.toEntry(gate, index));
@@ -206,7 +208,7 @@ export class GraphBuilder {
     this.unpackTo.push(spec.unpackTo);
     this.tags.push(spec.tags.length === 0 ? noTags : spec.tags);
 
-    this.addGates(index, spec.active === undefined ? [] : [this.toEntry(spec.active, index)]);
+    this.addGates(index, spec.active === undefined ? noGates : [this.toEntry(spec.active, index)]);
     const scope = this.scopes[this.scopes.length - 1]!;
     if ((spec.flags & NodeFlag.setup) !== 0 && scope.setupCache !== undefined) {
       const localId = this.ids[index]!.slice(scope.prefix.length);
