@@ -14,8 +14,10 @@ import {
   type Workflow,
   TraceFileError,
   computeBounds,
+  criticalPathPriorities,
   loadWorkflow,
   parseWorkflow,
+  simulateReplay,
   replayWorkflow,
   writeTraceFile,
 } from "../examples/workflow.js";
@@ -143,6 +145,39 @@ test("bounds of diamond instance", (t) => {
   t.is(bounds.criticalPathMs, 50);
   t.is(bounds.workPerSlotMs, 35);
   t.is(bounds.lowerBoundMs, 50);
+});
+
+/** Three independent tasks of 1, 1 and 4 seconds. */
+const unevenTasks: TaskSketch[] = [
+  { id: "x", runtime: 1 },
+  { id: "y", runtime: 1 },
+  { id: "z", runtime: 4 },
+];
+
+test("critical-path priorities of diamond", (t) => {
+  const priorities = criticalPathPriorities(parseWorkflow(instance(diamond)), 0.01);
+
+  // Compound priorities then equal the bottom levels: a 50, b 30, c 40, d 10.
+  t.deepEqual(Object.fromEntries(priorities), { a: -20, b: 20, c: 30, d: 10 });
+});
+
+test("simulated replay of uneven tasks", (t) => {
+  const workflow = parseWorkflow(instance(unevenTasks));
+  const options = { concurrency: 2, timeScale: 0.01 };
+
+  t.is(simulateReplay(workflow, { ...options, order: "description" }), 50);
+  t.is(simulateReplay(workflow, { ...options, order: "critical-path" }), 40);
+  t.is(simulateReplay(parseWorkflow(instance(diamond)), { ...options, order: "critical-path" }), 50);
+});
+
+test("critical-path replay starts longest first", async (t) => {
+  const workflow = parseWorkflow(instance(unevenTasks));
+  const report = await replayWorkflow(workflow, { concurrency: 1, timeScale: 0.001, order: "critical-path" });
+  const starts = ["x", "y", "z"].map((id) => report.spans.get(id)!.start);
+
+  t.true(starts[2]! < starts[0]!);
+  t.true(starts[0]! < starts[1]!);
+  t.is(report.order, "critical-path");
 });
 
 interface BadInstance {
@@ -346,6 +381,7 @@ test("cli replays a workflow file", async (t) => {
   t.regex(result.stdout, /^makespan {2,}\d+\.\d ms$/m);
   t.regex(result.stdout, /^makespan \/ lower bound {2,}\d+\.\d{3}$/m);
   t.regex(result.stdout, /^peak running {2,}2$/m);
+  t.regex(result.stdout, /^order {2,}description$/m);
 });
 
 const badCommandLines: { args: string[]; message: string }[] = [
@@ -356,6 +392,15 @@ const badCommandLines: { args: string[]; message: string }[] = [
   {
     args: ["--workflow", "x.json", "--time-scale", "-1"],
     message: 'error: --time-scale must be a positive number, received "-1"; pass e.g. --time-scale 0.001.\n',
+  },
+  {
+    args: ["--workflow", "x.json", "--order", "fastest"],
+    message:
+      'error: --order must be description or critical-path, received "fastest"; pass e.g. --order critical-path.\n',
+  },
+  {
+    args: ["--order", "critical-path"],
+    message: "error: --order applies to a workflow replay; add --workflow FILE.json.\n",
   },
   {
     args: ["--workflow"],

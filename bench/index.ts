@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { engineInfo } from "../index.js";
 import { type Workload, expectedValues, outputOf } from "./fixtures/workloads.js";
 import { type Plan, type Row, type RowOutcome, planFor } from "./plan.js";
+import { measureReplays } from "./replays.js";
 import { formatSection } from "./report.js";
 import { writeSection } from "./results.js";
 import { type RowRequest, type RowResult, loadWorkload } from "./row.js";
@@ -160,7 +161,9 @@ try {
   await rm(scratch, { recursive: true, force: true });
 }
 
+const replays = await measureReplays(plan.replays, plan.replayLowerBoundMs);
 const section = formatSection({
+  replays,
   plan,
   outcomes,
   quick,

@@ -28,6 +28,10 @@ export type RowOutcome =
 export interface Plan {
   sizes: number[];
   workflows: string[];
+  /** The workflows replayed with their recorded runtimes, scaled. */
+  replays: string[];
+  /** The lower bound of every replay's makespan, once its runtimes are scaled. */
+  replayLowerBoundMs: number;
   concurrency: number;
   /** A row process still running after this long is killed and reported as not finished. */
   rowLimitMs: number;
@@ -74,9 +78,11 @@ export function planFor(quick: boolean, workflowPaths: string[]): Plan {
   return {
     sizes,
     workflows,
+    replays: workflows,
+    replayLowerBoundMs: quick ? 300 : 1000,
     concurrency: 64,
-    rowLimitMs: quick ? 8_000 : 90_000,
-    budgetMs: quick ? 500 : 15_000,
+    rowLimitMs: quick ? 6_000 : 90_000,
+    budgetMs: quick ? 300 : 15_000,
     rows,
   };
 }

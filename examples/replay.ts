@@ -23,7 +23,15 @@ export interface ReplayOptions {
    * @default false
    */
   readonly trace?: boolean;
+  /**
+   * The order of ready tasks: `"description"` runs them in the file's order, and
+   * `"critical-path"` runs first the task with the longest chain of runtimes still ahead of it.
+   * @default "description"
+   */
+  readonly order?: ReplayOrder;
 }
+
+export type ReplayOrder = "description" | "critical-path";
 
 /** Lower bounds of any schedule's makespan, in milliseconds of scaled runtime. */
 export interface WorkflowBounds {
@@ -84,6 +92,77 @@ export function computeBounds(workflow: Workflow, options: ReplayOptions): Workf
     workPerSlotMs,
     lowerBoundMs: Math.max(criticalPathMs, workPerSlotMs),
   };
+}
+
+/**
+ * Returns each task's priority such that its compound priority (its own plus the compound
+ * priorities of its children) equals its bottom level: its scaled runtime plus the longest
+ * chain of scaled runtimes after it. Ready tasks then go longest-remaining-path first, the
+ * critical-path rule of list scheduling.
+ */
+export function criticalPathPriorities(workflow: Workflow, timeScale: number): Map<string, number> {
+  const children = new Map<string, string[]>(workflow.tasks.map((task) => [task.id, []]));
+  for (const task of workflow.tasks) for (const parent of task.parents) children.get(parent)!.push(task.id);
+
+  const bottomLevel = new Map<string, number>();
+  const priorities = new Map<string, number>();
+  // Tasks are in topological order, so every child of a task comes after it.
+  for (let index = workflow.tasks.length - 1; index >= 0; index -= 1) {
+    const task = workflow.tasks[index]!;
+    let longestAfter = 0;
+    let childLevels = 0;
+    for (const child of children.get(task.id)!) {
+      longestAfter = Math.max(longestAfter, bottomLevel.get(child)!);
+      childLevels += bottomLevel.get(child)!;
+    }
+    const level = scaledMs(task.runtimeSeconds, timeScale) + longestAfter;
+    bottomLevel.set(task.id, level);
+    priorities.set(task.id, level - childLevels);
+  }
+  return priorities;
+}
+
+/**
+ * Computes the makespan, in scaled milliseconds, of the schedule tawazi follows when no time
+ * is lost: whenever fewer than `concurrency` tasks run, the ready task with the highest
+ * compound priority starts, ties going to the earlier task. The replay's measured makespan
+ * over this one is the overhead, and this one over the lower bound is what the order costs.
+ */
+export function simulateReplay(workflow: Workflow, options: Omit<ReplayOptions, "trace">): number {
+  const { tasks } = workflow;
+  const indexOf = new Map(tasks.map((task, index) => [task.id, index]));
+  const children: number[][] = tasks.map(() => []);
+  const waiting = tasks.map((task) => task.parents.length);
+  tasks.forEach((task, index) => {
+    for (const parent of task.parents) children[indexOf.get(parent)!]!.push(index);
+  });
+  // Compound priorities, in one pass from the last task: every child comes after its parents.
+  const priorities = options.order === "critical-path" ? criticalPathPriorities(workflow, options.timeScale) : undefined;
+  const rank = new Array<number>(tasks.length).fill(0);
+  for (let index = tasks.length - 1; index >= 0 && priorities !== undefined; index -= 1) {
+    rank[index] = priorities.get(tasks[index]!.id)!;
+    for (const child of children[index]!) rank[index]! += rank[child]!;
+  }
+
+  const ready: number[] = [];
+  for (let index = 0; index < tasks.length; index += 1) if (waiting[index] === 0) ready.push(index);
+  const running: { end: number; task: number }[] = [];
+  let now = 0;
+  while (ready.length > 0 || running.length > 0) {
+    ready.sort((a, b) => rank[b]! - rank[a]! || a - b);
+    while (running.length < options.concurrency && ready.length > 0) {
+      const task = ready.shift()!;
+      running.push({ end: now + scaledMs(tasks[task]!.runtimeSeconds, options.timeScale), task });
+    }
+    running.sort((a, b) => a.end - b.end || a.task - b.task);
+    const { end, task } = running.shift()!;
+    now = end;
+    for (const child of children[task]!) {
+      waiting[child]! -= 1;
+      if (waiting[child] === 0) ready.push(child);
+    }
+  }
+  return now;
 }
 
 /** When one task ran, in performance.now() milliseconds, and what it received. */
@@ -154,7 +233,7 @@ export async function replayWorkflow(
   let running = 0;
   let peakRunning = 0;
 
-  const task = xn(async function task(id: string, inputs: readonly string[]): Promise<string> {
+  const replayTask = async function task(id: string, inputs: readonly string[]): Promise<string> {
     const start = performance.now();
     running += 1;
     peakRunning = Math.max(peakRunning, running);
@@ -163,7 +242,12 @@ export async function replayWorkflow(
     const runs = (spans.get(id)?.runs ?? 0) + 1;
     spans.set(id, { start, end: performance.now(), runs, inputs });
     return id;
-  });
+  };
+  const plainTask = xn(replayTask);
+  const priorities = options.order === "critical-path" ? criticalPathPriorities(workflow, options.timeScale) : undefined;
+  // A priority belongs to an ExecNode, so the critical-path order makes one per task.
+  const taskNode = (id: string) =>
+    priorities === undefined ? plainTask : xn(replayTask, { priority: priorities.get(id)! });
 
   const hasChildren = new Set(workflow.tasks.flatMap((entry) => entry.parents));
   const leaves = workflow.tasks.filter((entry) => !hasChildren.has(entry.id));
@@ -172,7 +256,7 @@ export async function replayWorkflow(
       const results = new Map<string, Traced<string>>();
       for (const entry of workflow.tasks) {
         const inputs = entry.parents.map((parent) => results.get(parent)!);
-        results.set(entry.id, task.with({ tag: entry.id })(entry.id, inputs));
+        results.set(entry.id, taskNode(entry.id).with({ tag: entry.id })(entry.id, inputs));
       }
       return leaves.map((leaf) => results.get(leaf.id)!);
     },
@@ -200,6 +284,7 @@ export async function replayWorkflow(
     edges: workflow.edgeCount,
     concurrency: options.concurrency,
     timeScale: options.timeScale,
+    order: options.order ?? "description",
     ...bounds,
     makespanMs,
     ratio: makespanMs / bounds.lowerBoundMs,
@@ -305,6 +390,7 @@ export function formatReplay(report: ReplayReport, tracePath?: string): string {
     ["edges", String(report.edges)],
     ["concurrency", String(report.concurrency)],
     ["time scale", `${report.timeScale} (1 s of recorded runtime = ${ms(report.timeScale * 1000)})`],
+    ["order", report.order ?? "description"],
     ["makespan", ms(report.makespanMs)],
     ["critical path", ms(report.criticalPathMs)],
     ["total work / concurrency", ms(report.workPerSlotMs)],

@@ -280,6 +280,7 @@ function findCycle(
 
 export {
   type ReplayOptions,
+  type ReplayOrder,
   type ReplayReport,
   type TaskSpan,
   type WorkflowBounds,
@@ -287,7 +288,9 @@ export {
   checkTracePath,
   computeBounds,
   countTraceEvents,
+  criticalPathPriorities,
   formatReplay,
   replayWorkflow,
+  simulateReplay,
   writeTraceFile,
 } from "./replay.js";
