@@ -412,34 +412,38 @@ async function checkCase(spec: Case, behavior: BehaviorName, mode: Mode): Promis
 }
 
 /**
- * Runs one native DAG of the case several times and checks every run against one TypeScript
- * run: the native engine records the schedule of a run and follows it in the next runs while
+ * Runs one DAG of the case several times on each engine and checks every run against a first
+ * run on a fresh TypeScript DAG: a run records its schedule and the next runs follow it while
  * their completions match, so repeated runs take another path than first runs.
  */
 async function checkRepeatedRuns(spec: Case, behavior: BehaviorName, mode: Mode): Promise<void> {
   const ts = await executionOutcome(spec, "ts", behavior, mode);
-  const calls = new CallLog();
-  const pipeline = buildDag(spec, "native", behavior, mode, calls);
+  const tsSync = mode === "sync" ? runSyncOutcome(spec, "ts", behavior) : undefined;
 
-  for (let repeat = 0; repeat < 3; repeat += 1) {
-    const native = await executionOutcome(spec, "native", behavior, mode, calls, pipeline);
-    const violation = scheduleViolation(spec.specs, native.calls.events, spec.maxConcurrency);
-    assert.equal(violation, undefined, `illegal schedule in repeat ${repeat}`);
-    assert.deepEqual(native.error, ts.error, `errors differ in repeat ${repeat}`);
-    assert.deepEqual(native.result, ts.result, `results differ in repeat ${repeat}`);
-    assert.deepEqual(native.statuses, ts.statuses, `statuses differ in repeat ${repeat}`);
-    if (spec.maxConcurrency === 1) {
-      assert.deepEqual(native.calls.startOrder, ts.calls.startOrder, `call orders differ in repeat ${repeat}`);
+  for (const engine of ["ts", "native"] as const) {
+    const calls = new CallLog();
+    const pipeline = buildDag(spec, engine, behavior, mode, calls);
+    for (let repeat = 0; repeat < 3; repeat += 1) {
+      const outcome = await executionOutcome(spec, engine, behavior, mode, calls, pipeline);
+      const label = `${engine} repeat ${repeat}`;
+      const violation = scheduleViolation(spec.specs, outcome.calls.events, spec.maxConcurrency);
+      assert.equal(violation, undefined, `illegal schedule in ${label}`);
+      assert.deepEqual(outcome.error, ts.error, `errors differ in ${label}`);
+      assert.deepEqual(outcome.result, ts.result, `results differ in ${label}`);
+      assert.deepEqual(outcome.statuses, ts.statuses, `statuses differ in ${label}`);
+      if (spec.maxConcurrency === 1) {
+        assert.deepEqual(outcome.calls.startOrder, ts.calls.startOrder, `call orders differ in ${label}`);
+      }
     }
-  }
-  if (mode === "async") return;
+    if (tsSync === undefined) continue;
 
-  const tsSync = runSyncOutcome(spec, "ts", behavior);
-  for (let repeat = 0; repeat < 3; repeat += 1) {
-    const nativeSync = runSyncOutcome(spec, "native", behavior, calls, pipeline);
-    assert.deepEqual(nativeSync.error, tsSync.error, `runSync errors differ in repeat ${repeat}`);
-    assert.deepEqual(nativeSync.result, tsSync.result, `runSync results differ in repeat ${repeat}`);
-    assert.deepEqual(nativeSync.calls.startOrder, tsSync.calls.startOrder, `runSync call orders differ in repeat ${repeat}`);
+    for (let repeat = 0; repeat < 3; repeat += 1) {
+      const outcome = runSyncOutcome(spec, engine, behavior, calls, pipeline);
+      const label = `${engine} runSync repeat ${repeat}`;
+      assert.deepEqual(outcome.error, tsSync.error, `errors differ in ${label}`);
+      assert.deepEqual(outcome.result, tsSync.result, `results differ in ${label}`);
+      assert.deepEqual(outcome.calls.startOrder, tsSync.calls.startOrder, `call orders differ in ${label}`);
+    }
   }
 }
 
@@ -472,7 +476,7 @@ for (const mode of ["sync", "async"] as const) {
 }
 
 for (const mode of ["sync", "async"] as const) {
-  test(`native repeats agree on ${mode} runs`, async (t) => {
+  test(`repeated ${mode} runs agree`, async (t) => {
     await t.notThrowsAsync(
       fc.assert(
         fc.asyncProperty(caseArbitrary(200), fc.constantFrom(...behaviors), (spec, behavior) =>

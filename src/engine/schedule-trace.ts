@@ -1,12 +1,12 @@
 /**
- * A recorded schedule: the inputs the native state machine received in one run (completions,
- * in order, before each take) and what it returned (each batch), plus the final states.
+ * A recorded schedule: the inputs an engine received in one run (completions, in order, before
+ * each take) and what it returned (each batch), plus the final states.
  *
- * The state machine is deterministic, so a later run of the same graph and plan that reports
- * the same completions before each take gets the same batches. Such a run can follow the trace
- * in JavaScript and skip the Node-API calls, which matters on narrow graphs (a chain makes one
- * take per node). A run that departs from the trace replays the matched steps into a real
- * native run and goes on from there.
+ * Engines are deterministic, so a later run of the same graph and plan that reports the same
+ * completions before each take gets the same batches. Such a run can follow the trace and skip
+ * the engine: no ready queue to build, and on the native engine no Node-API call, which matters
+ * on narrow graphs (a chain makes one take per node). A run that departs from the trace replays
+ * the matched steps into a real engine run and goes on from there.
  */
 export class ScheduleTrace {
   /** Completion pairs (node, outcome) of every step, back to back. */

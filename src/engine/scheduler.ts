@@ -75,4 +75,6 @@ export interface ScheduleRun {
 export interface Scheduler {
   readonly name: "ts" | "native";
   start(graph: CompiledGraph, plan: RunPlan): ScheduleRun;
+  /** Returns true when new runs will push batches from a thread of their own (`drive`). */
+  readonly pushesBatches?: () => boolean;
 }

@@ -3,6 +3,7 @@ import { TawaziUsageError, describeValue } from "../errors.js";
 import { loadAddon } from "./addon.js";
 import { nativeScheduler } from "./native.js";
 import type { Scheduler } from "./scheduler.js";
+import { withScheduleTraces } from "./traced-scheduler.js";
 import { tsScheduler } from "./ts.js";
 
 /** The engine that `"auto"` picks, the addon path, and the reason for a fallback. */
@@ -13,6 +14,7 @@ export interface EngineInfo {
 }
 
 let native: Scheduler | undefined;
+const typescript = withScheduleTraces(tsScheduler);
 
 /** Reports the engine that `engine: "auto"` selects, the addon path, and why a fallback happened. */
 export function engineInfo(): EngineInfo {
@@ -24,7 +26,7 @@ export function engineInfo(): EngineInfo {
 function nativeEngine(): Scheduler | undefined {
   const lookup = loadAddon();
   if (lookup.addon === undefined) return undefined;
-  native ??= nativeScheduler(lookup.addon);
+  native ??= withScheduleTraces(nativeScheduler(lookup.addon));
   return native;
 }
 
@@ -37,11 +39,11 @@ export function schedulerFor(kind: EngineKind | undefined, where = "dag()"): Sch
         'allowed values: "auto", "native", "ts".',
     );
   }
-  if (engine === "ts") return tsScheduler;
+  if (engine === "ts") return typescript;
 
   const scheduler = nativeEngine();
   if (scheduler !== undefined) return scheduler;
-  if (engine === "auto") return tsScheduler;
+  if (engine === "auto") return typescript;
 
   const source =
     kind === undefined
