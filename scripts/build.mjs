@@ -39,13 +39,14 @@ const binaries = existsSync(path.join(root, "native"))
   ? readdirSync(path.join(root, "native")).filter((name) => /^tawazi\..+\.node$/u.test(name))
   : [];
 if (binaries.length === 0) {
-  console.error("scripts/build.mjs: no addon in native/; run npm run build:native first.");
+  console.error("scripts/build.mjs: no addon binary found in native/; run npm run build:native first.");
   process.exit(1);
 }
 rmSync(path.join(root, "prebuilds"), { recursive: true, force: true });
 for (const binary of binaries) {
   const [platform, arch, abi] = binary.slice("tawazi.".length, -".node".length).split("-");
-  const libc = abi === "gnu" ? ".glibc" : abi === "musl" ? ".musl" : "";
+  const libcTags = { gnu: ".glibc", musl: ".musl" };
+  const libc = libcTags[abi] ?? "";
   const folder = path.join(root, "prebuilds", `${platform}-${arch}`);
   mkdirSync(folder, { recursive: true });
   copyFileSync(path.join(root, "native", binary), path.join(folder, `node.napi${libc}.node`));

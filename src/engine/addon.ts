@@ -45,7 +45,7 @@ export interface AddonLookup {
   readonly tried: readonly string[];
 }
 
-/** Where to look for the addon and what the running Node.js provides; tests pass their own. */
+/** The places to search for the addon and the Node-API version of the runtime; tests pass their own. */
 export interface AddonSearch {
   /** The folder of tawazi's package.json: the repository root, or node_modules/tawazi. */
   readonly packageRoot: string;
@@ -99,7 +99,7 @@ function readManifest(packageRoot: string): AddonManifest {
   const napi = (JSON.parse(readFileSync(manifestPath, "utf8")) as { napi?: Partial<AddonManifest> }).napi ?? {};
   const { binaryName, packageName, nodeApiVersion } = napi;
   if (typeof binaryName !== "string" || typeof packageName !== "string" || !Number.isInteger(nodeApiVersion)) {
-    throw new Error(`${manifestPath} lacks napi.binaryName, napi.packageName or an integer napi.nodeApiVersion`);
+    throw new Error(`${manifestPath} is missing napi.binaryName, napi.packageName or an integer napi.nodeApiVersion`);
   }
   return { binaryName, packageName, nodeApiVersion: nodeApiVersion! };
 }
@@ -120,7 +120,8 @@ type Candidate = { readonly file: string } | { readonly missing: string };
 /** Returns the bundled prebuild's path in the layout of prebuildify (`prebuilds/<platform>-<arch>/`). */
 function prebuildPath(packageRoot: string, tag: string): string {
   const [platform, arch] = tag.split("-");
-  const libc = platform !== "linux" ? "" : tag.endsWith("-musl") ? ".musl" : ".glibc";
+  let libc = "";
+  if (platform === "linux") libc = tag.endsWith("-musl") ? ".musl" : ".glibc";
   return path.join(packageRoot, "prebuilds", `${platform}-${arch}`, `node.napi${libc}.node`);
 }
 
@@ -139,9 +140,9 @@ function platformPackage(packageRoot: string, packageName: string): Candidate {
 }
 
 /**
- * Lists where to look, in order: only TAWAZI_NATIVE_ADDON when it is set; otherwise a local
- * build in native/ (written by `npm run build:native`), the per-platform package, then the
- * prebuild bundled in the package.
+ * Lists the places to try, in order. When TAWAZI_NATIVE_ADDON is set, it is the only one.
+ * Otherwise they are a local build in native/ (written by `npm run build:native`), the
+ * per-platform package, then the prebuild bundled in the package.
  */
 function candidates(search: AddonSearch, manifest: AddonManifest): Candidate[] {
   if (search.override !== undefined && search.override !== "") return [{ file: path.resolve(search.override) }];
