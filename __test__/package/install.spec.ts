@@ -30,6 +30,15 @@ const join = xn(function join(a, b) { return [a, b]; });
 const pipeline = dag(function pipeline(x) { return join(incr(x), double(x)); });
 `;
 
+/** The part of `npm pack --json` output the tests read. */
+interface Tarball {
+  readonly filename: string;
+  readonly size: number;
+  readonly files: readonly { readonly path: string }[];
+}
+
+let tarball: Tarball;
+
 /**
  * Packs the repository (npm runs the prepack build) and installs the tarball into an empty
  * project. The dependencies come from the repository's node_modules, copied in before the
@@ -41,7 +50,8 @@ test.before(async () => {
     env: environment,
     maxBuffer: 16 * 1024 * 1024,
   });
-  const [{ filename }] = JSON.parse(packed.stdout) as [{ filename: string }];
+  [tarball] = JSON.parse(packed.stdout) as [Tarball];
+  const filename = tarball.filename;
 
   mkdirSync(path.join(project, "node_modules"), { recursive: true });
   writeFileSync(
@@ -70,6 +80,21 @@ async function runScript(cwd: string, name: string, source: string): Promise<unk
   const { stdout } = await run(process.execPath, [name], { cwd, env: environment, timeout: 30_000 });
   return JSON.parse(stdout);
 }
+
+test.serial("package tarball holds only shipped files", (t) => {
+  const paths = tarball.files.map((file) => file.path);
+  const unexpected = paths.filter(
+    (file) => !(file.startsWith("dist/") || file.startsWith("prebuilds/") || ["README.md", "package.json"].includes(file)),
+  );
+
+  t.deepEqual(unexpected, []);
+  t.true(paths.includes("prebuilds/linux-x64/node.napi.glibc.node"));
+  t.true(paths.includes("dist/esm/src/run/worker-entry.mjs"));
+  t.true(paths.includes("dist/cjs/src/run/worker-entry.mjs"));
+  t.false(paths.some((file) => file.endsWith(".ts") && !file.endsWith(".d.ts")));
+  // A generous bound: the tarball is about 350 kB, most of it the addon binary.
+  t.true(tarball.size < 1_000_000, `${tarball.size} bytes`);
+});
 
 test.serial("package import loads the prebuild", async (t) => {
   const outcome = await runScript(
