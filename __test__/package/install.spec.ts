@@ -41,8 +41,9 @@ let tarball: Tarball;
 
 /**
  * Packs the repository (npm runs the prepack build) and installs the tarball into an empty
- * project. The dependencies come from the repository's node_modules, copied in before the
- * install, so npm resolves them from disk and `--offline` needs no registry.
+ * project. The same install names the repository's node_modules/yaml and node_modules/piscina
+ * folders, which satisfy the package's dependencies, so `--offline` with an empty npm cache
+ * needs no registry.
  */
 test.before(async () => {
   const packed = await run("npm", ["pack", "--json", "--pack-destination", folder], {
@@ -53,20 +54,24 @@ test.before(async () => {
   [tarball] = JSON.parse(packed.stdout) as [Tarball];
   const filename = tarball.filename;
 
-  mkdirSync(path.join(project, "node_modules"), { recursive: true });
+  mkdirSync(project);
   writeFileSync(
     path.join(project, "package.json"),
     `${JSON.stringify({ name: "consumer", version: "1.0.0", private: true })}\n`,
   );
-  for (const dependency of ["yaml", "piscina"]) {
-    cpSync(path.join(root, "node_modules", dependency), path.join(project, "node_modules", dependency), {
-      recursive: true,
-    });
-  }
+  const dependencies = ["yaml", "piscina"].map((name) => path.join(root, "node_modules", name));
   await run(
     "npm",
-    ["install", "--offline", "--no-audit", "--no-fund", "--no-package-lock", path.join(folder, filename)],
-    { cwd: project, env: environment },
+    [
+      "install",
+      "--offline",
+      "--no-audit",
+      "--no-fund",
+      "--no-package-lock",
+      ...dependencies,
+      path.join(folder, filename),
+    ],
+    { cwd: project, env: { ...environment, npm_config_cache: path.join(folder, "npm-cache") } },
   );
 });
 
