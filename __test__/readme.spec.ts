@@ -11,14 +11,16 @@ const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const readme = readFileSync(path.join(root, "README.md"), "utf8");
 const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/gu)].map((match) => match[1]!);
+const commonJsBlocks = [...readme.matchAll(/```cjs\n([\s\S]*?)```/gu)].map((match) => match[1]!);
 
 /**
  * Turns a README example into a script that checks its documented results: a statement
  * followed by a comment holding a JavaScript value (`await pipeline(10); // [9, 11]`)
  * becomes `assert.deepStrictEqual(await pipeline(10), [9, 11])`. A comment that is not a
- * JavaScript value stays a comment.
+ * JavaScript value stays a comment. An ES module example imports the sources; a CommonJS one
+ * keeps `require("tawazi")`, which resolves to the package's own CommonJS build.
  */
-function toScript(block: string): { script: string; checks: number } {
+function toScript(block: string, format: "esm" | "cjs" = "esm"): { script: string; checks: number } {
   const indexUrl = pathToFileURL(path.join(root, "index.ts")).href;
   const rootUrl = pathToFileURL(`${root}/`).href;
   let checks = 0;
@@ -52,10 +54,11 @@ function toScript(block: string): { script: string; checks: number } {
     checks += 1;
     return `${indent}assert.deepStrictEqual(${code}, ${expected});`;
   });
-  return {
-    script: `import assert from "node:assert";\n${lines.join("\n")}\nexport {};\n`,
-    checks,
-  };
+  const script =
+    format === "esm"
+      ? `import assert from "node:assert";\n${lines.join("\n")}\nexport {};\n`
+      : `const assert = require("node:assert");\n${lines.join("\n")}\n`;
+  return { script, checks };
 }
 
 test("README has TypeScript examples", (t) => {
@@ -76,6 +79,28 @@ for (const [position, block] of blocks.entries()) {
       });
       t.is(result.stderr, "");
       t.log(`${checks} documented results checked`);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+}
+
+test("README has CommonJS examples", (t) => {
+  t.true(commonJsBlocks.length >= 1, `found ${commonJsBlocks.length} blocks`);
+});
+
+for (const [position, block] of commonJsBlocks.entries()) {
+  test.serial(`README CommonJS example ${position + 1}`, async (t) => {
+    // Inside the repository, require("tawazi") resolves through the package's own exports to
+    // dist/cjs, the build a CommonJS user installs (npm test runs npm run build first).
+    const folder = mkdtempSync(path.join(root, ".tawazi-tmp-readme-"));
+    try {
+      const file = path.join(folder, `example-${position + 1}.cjs`);
+      const { script, checks } = toScript(block, "cjs");
+      writeFileSync(file, script);
+      const result = await run(process.execPath, [file], { cwd: root, timeout: 30_000 });
+      t.is(result.stderr, "");
+      t.true(checks >= 1, "no documented result to check");
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }

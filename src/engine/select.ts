@@ -51,6 +51,7 @@ export function schedulerFor(kind: EngineKind | undefined, where = "dag()"): Sch
       : "option engine is";
   throw new TawaziUsageError(
     `${where}: ${source} "native", which is not available: ${loadAddon().reason}. ` +
-      'Build it with npm run build:native, or use "auto" or "ts".',
+      'Use "auto" or "ts", or point the environment variable TAWAZI_NATIVE_ADDON at a build of ' +
+      "the addon (npm run build:native in a clone of the repository writes one to native/).",
   );
 }

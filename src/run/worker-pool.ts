@@ -1,3 +1,5 @@
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { ResourceLimits } from "node:worker_threads";
 import { debuglog } from "node:util";
 
@@ -5,6 +7,7 @@ import { Piscina } from "piscina";
 
 import { cfg } from "../config.js";
 import { TawaziTypeError, TawaziUsageError, TawaziWorkerError, describeValue } from "../errors.js";
+import { sourceDirectory } from "../module-location.js";
 import { checkKeys } from "../trace/validate.js";
 
 const log = debuglog("tawazi");
@@ -43,7 +46,8 @@ type Failure =
     }
   | { kind: "thrown"; value: unknown };
 
-const entryUrl = new URL("./worker-entry.mjs", import.meta.url).href;
+// The entry is plain JavaScript, shipped beside the compiled modules of both formats.
+const entryUrl = pathToFileURL(path.join(sourceDirectory, "run", "worker-entry.mjs")).href;
 
 /** The running pool and the worker nodes waiting for it, so a pool failure can reject them. */
 interface PoolState {
