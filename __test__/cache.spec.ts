@@ -270,6 +270,19 @@ for (const engine of engines) {
     t.not(await outcome(addFour.executor({ fromCache: path })(1)), "resolved 4");
   });
 
+  test(`changed constant in container rejects cache [${engine}]`, async (t) => {
+    const path = join(tempFolder(t), "container.cache");
+    const sum = xn((values: number[]) => values.reduce((total, value) => total + value, 0), { name: "sum" });
+    const inc = xn((x: number) => x + 1, { name: "inc" });
+    const withThree = dag((x: number) => sum([inc(x), 3]), { name: "p", engine });
+    const withFour = dag((x: number) => sum([inc(x), 4]), { name: "p", engine });
+
+    t.is(await withThree.executor({ cacheIn: path })(1), 5);
+
+    // Serving 5 here would be a stale result: withFour(1) is 6.
+    t.not(await outcome(withFour.executor({ fromCache: path })(1)), "resolved 5");
+  });
+
   test(`equal inputs give equal files [${engine}]`, async (t) => {
     const folder = tempFolder(t);
     const first = join(folder, "first.cache");

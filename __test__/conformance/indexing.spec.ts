@@ -272,6 +272,42 @@ for (const engine of engines) {
     t.is(container?.list.length, 2);
   });
 
+  test(`containers are read at the call [${engine}]`, async (t) => {
+    let flat: unknown[] = [];
+    let nested: { inner: unknown[] } = { inner: [] };
+    const pipeline = dag(
+      function pipeline(x: number) {
+        flat = [incr(x), 1];
+        nested = { inner: [incr(x), 2] };
+        return [identity(flat), identity(nested)];
+      },
+      { engine },
+    );
+    flat.push(3);
+    nested.inner.push(4);
+
+    t.deepEqual(await pipeline(1), [[2, 1], { inner: [2, 2] }]);
+  });
+
+  test(`each run gets new containers [${engine}]`, async (t) => {
+    const received: unknown[] = [];
+    const keep = xn(function keep(value: unknown[]) {
+      received.push(value);
+      value.push("changed by the node");
+      return value.length;
+    });
+    const pipeline = dag(
+      function pipeline(x: number) {
+        return keep([incr(x), 0]);
+      },
+      { engine },
+    );
+
+    t.is(await pipeline(1), 3);
+    t.is(await pipeline(1), 3);
+    t.not(received[0], received[1]);
+  });
+
   test(`argument object reaches node by identity [${engine}]`, async (t) => {
     let received: unknown;
     const use = xn(function use(options: object) {

@@ -410,7 +410,9 @@ class ExecutionState {
 function constantKey(entry: unknown): Uint8Array | string {
   if (entry instanceof TracedRef) return `ref ${entry.index}`;
   if (entry instanceof Template) {
-    return `template ${entry.slots.map((slot) => `${slot.path.join(".")}=${slot.ref.index}`).join(",")}`;
+    const constants = constantKey(entry.constants);
+    const text = typeof constants === "string" ? constants : Buffer.from(constants).toString("base64");
+    return `template ${entry.describeSlots()} ${text}`;
   }
   if (typeof entry === "function") return `function ${entry.toString()}`;
   try {

@@ -53,44 +53,104 @@ export function scanForTraced(root: object): Slot[] | undefined {
   return slots;
 }
 
+type Container = Record<string | number, unknown>;
+
+/** Returns a shallow copy of a plain array or object; holes of an array become undefined. */
+function shallowCopy(container: object): Container {
+  return (Array.isArray(container) ? [...container] : { ...container }) as Container;
+}
+
 /**
- * A plain container with traced values inside. At run time it is rebuilt with the results in
- * place of the traced values: containers on the way to a traced value are shallow-copied, every
- * other value keeps its identity, and the user's original container is never modified.
+ * A plain container with traced values inside, as it was when the ExecNode was called. At run
+ * time it is rebuilt with the results in place of the traced values: containers on the way to a
+ * traced value are copied, every other value keeps its identity, and the user's container is
+ * never modified.
+ *
+ * The template keeps a skeleton, a copy of those containers with the traced values left out,
+ * so it references neither the traced values nor the user's container. A flat array (every
+ * traced value at depth 1) keeps its positions in typed arrays, since fan-ins pass thousands.
  */
 export class Template {
-  constructor(
-    readonly original: object,
-    readonly slots: readonly Slot[],
-  ) {}
+  private readonly skeleton: Container;
+  /** Node index of each traced value, in the order of `paths` or `positions`. */
+  private readonly nodes: Uint32Array;
+  /** Index in the array of each traced value, for a flat array; otherwise undefined. */
+  private readonly positions: Uint32Array | undefined;
+  /** Path of each traced value, when the container is not a flat array. */
+  private readonly paths: readonly (readonly (string | number)[])[] | undefined;
+
+  constructor(original: object, slots: readonly Slot[]) {
+    this.nodes = Uint32Array.from(slots, (slot) => slot.ref.index);
+    const flat = Array.isArray(original) && slots.every((slot) => slot.path.length === 1);
+
+    if (flat) {
+      const skeleton = shallowCopy(original);
+      this.positions = Uint32Array.from(slots, (slot) => slot.path[0] as number);
+      for (const position of this.positions) skeleton[position] = undefined;
+      this.skeleton = skeleton;
+      this.paths = undefined;
+      return;
+    }
+
+    this.positions = undefined;
+    this.paths = slots.map((slot) => slot.path);
+    this.skeleton = fillPaths(original, this.paths, () => undefined);
+  }
 
   build(results: readonly unknown[]): unknown {
-    const copies = new Map<object, Record<string | number, unknown>>();
-    const copyOf = (container: object): Record<string | number, unknown> => {
-      let copy = copies.get(container);
-      if (copy === undefined) {
-        copy = (Array.isArray(container) ? [...container] : { ...container }) as Record<
-          string | number,
-          unknown
-        >;
-        copies.set(container, copy);
-      }
+    const { nodes, positions } = this;
+    if (positions !== undefined) {
+      const copy = (this.skeleton as unknown as unknown[]).slice();
+      for (let slot = 0; slot < positions.length; slot += 1) copy[positions[slot]!] = results[nodes[slot]!];
       return copy;
-    };
-
-    const root = copyOf(this.original);
-    for (const { path, ref } of this.slots) {
-      let original = this.original as Record<string | number, unknown>;
-      let copy = root;
-      for (let depth = 0; depth < path.length - 1; depth += 1) {
-        const key = path[depth]!;
-        original = original[key] as Record<string | number, unknown>;
-        const childCopy = copyOf(original);
-        copy[key] = childCopy;
-        copy = childCopy;
-      }
-      copy[path[path.length - 1]!] = results[ref.index];
     }
-    return root;
+    return fillPaths(this.skeleton, this.paths!, (slot) => results[nodes[slot]!]);
   }
+
+  /** Returns the constants of the container, with undefined where traced values go. */
+  get constants(): object {
+    return this.skeleton;
+  }
+
+  /** Returns where each traced value goes and which node it comes from, as `path=node` pairs. */
+  describeSlots(): string {
+    const { nodes, positions, paths } = this;
+    const places = positions === undefined ? paths!.map((path) => path.join(".")) : Array.from(positions, String);
+    return places.map((place, slot) => `${place}=${nodes[slot]}`).join(",");
+  }
+}
+
+/**
+ * Returns a copy of `root` in which the containers along `paths` are copied too and the value
+ * at the end of path i is `valueAt(i)`. Containers off the paths keep their identity.
+ */
+function fillPaths(
+  root: object,
+  paths: readonly (readonly (string | number)[])[],
+  valueAt: (slot: number) => unknown,
+): Container {
+  const copies = new Map<object, Container>();
+  const copyOf = (container: object): Container => {
+    let copy = copies.get(container);
+    if (copy === undefined) {
+      copy = shallowCopy(container);
+      copies.set(container, copy);
+    }
+    return copy;
+  };
+
+  const rootCopy = copyOf(root);
+  paths.forEach((path, slot) => {
+    let original = root as Container;
+    let copy = rootCopy;
+    for (let depth = 0; depth < path.length - 1; depth += 1) {
+      const key = path[depth]!;
+      original = original[key] as Container;
+      const childCopy = copyOf(original);
+      copy[key] = childCopy;
+      copy = childCopy;
+    }
+    copy[path[path.length - 1]!] = valueAt(slot);
+  });
+  return rootCopy;
 }
