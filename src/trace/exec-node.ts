@@ -343,7 +343,8 @@ function makeExecNode<F extends Fn>(
   const unpackTo =
     options.unpackTo === undefined ? undefined : validateUnpackTo(where, options.unpackTo);
   const signal = validateBoolean(where, "signal", options.signal ?? false);
-  const timeout = validateTimeout(where, "timeout", options.timeout ?? Number.POSITIVE_INFINITY);
+  const timeout =
+    options.timeout === undefined ? Number.POSITIVE_INFINITY : validateTimeout(where, "timeout", options.timeout);
 
   let flags = 0;
   if (isSequential) flags |= NodeFlag.sequential;
