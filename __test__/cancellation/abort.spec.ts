@@ -216,6 +216,38 @@ for (const engine of engines) {
     t.is(await pipeline.run({}), 42);
   });
 
+  test(`one signal shared by many runs [${engine}]`, async (t) => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
+    process.on("warning", onWarning);
+    const pipeline = dag(
+      function slow() {
+        return xn(async function wait() {
+          await sleep(200);
+          return 1;
+        })();
+      },
+      { engine },
+    );
+    const controller = new AbortController();
+
+    const runs = Array.from({ length: 20 }, () => settled(pipeline.run({ signal: controller.signal })));
+    t.is(getEventListeners(controller.signal, "abort").length, 1);
+    controller.abort();
+    const outcomes = await Promise.all(runs);
+    await sleep(10);
+    process.off("warning", onWarning);
+
+    t.deepEqual(
+      outcomes.map((outcome) => outcome.value),
+      runs.map(() => controller.signal.reason),
+    );
+    t.deepEqual(warnings, []);
+    t.is(getEventListeners(controller.signal, "abort").length, 0);
+  });
+
   test(`executor signal stops the execution [${engine}]`, async (t) => {
     const started: string[] = [];
     const step = (name: string, ms: number) =>

@@ -8,6 +8,42 @@ import { TawaziTimeoutError } from "../errors.js";
  */
 const maxTimerDelay = 2 ** 31 - 1;
 
+/** The runs listening to one signal, through one listener. */
+interface SignalWatch {
+  readonly cancels: Set<(reason: unknown) => void>;
+  readonly onAbort: () => void;
+}
+
+/**
+ * The watch of each signal that runs listen to. Concurrent runs of one signal share one
+ * listener, so many of them do not make Node warn about a listener leak.
+ */
+const signalWatches = new WeakMap<AbortSignal, SignalWatch>();
+
+/** Calls `cancel` with the reason when `signal` aborts; returns the function that stops it. */
+function watchSignal(signal: AbortSignal, cancel: (reason: unknown) => void): () => void {
+  let watch = signalWatches.get(signal);
+  if (watch === undefined) {
+    const cancels = new Set<(reason: unknown) => void>();
+    const onAbort = (): void => {
+      signalWatches.delete(signal);
+      for (const cancelRun of [...cancels]) cancelRun(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    watch = { cancels, onAbort };
+    signalWatches.set(signal, watch);
+  }
+  const current = watch;
+  current.cancels.add(cancel);
+  return () => {
+    current.cancels.delete(cancel);
+    if (current.cancels.size === 0 && signalWatches.get(signal) === current) {
+      signal.removeEventListener("abort", current.onAbort);
+      signalWatches.delete(signal);
+    }
+  };
+}
+
 /** A running call node that has a time limit. */
 export interface TimedCall {
   readonly node: number;
@@ -51,9 +87,7 @@ export class RunLimits {
   watch(signal: AbortSignal | undefined, synchronous: boolean, cancel: (reason: unknown) => void): boolean {
     if (signal !== undefined) {
       if (signal.aborted) return false;
-      const onAbort = (): void => cancel(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-      this.stopWatching = () => signal.removeEventListener("abort", onAbort);
+      this.stopWatching = watchSignal(signal, cancel);
     }
     if (!synchronous && this.runTimeout <= maxTimerDelay) {
       this.runTimer = setTimeout(() => cancel(this.runTimeoutError()), this.runTimeout);
