@@ -61,6 +61,20 @@ function serving<M, R>(
   ) as unknown as DAG<[], R>;
 }
 
+/** Builds slow() := wait(), a node that returns 1 after 200 ms. */
+function slowPipeline(engine: (typeof engines)[number]): DAG<[], number> {
+  const wait = xn(async function wait() {
+    await sleep(200);
+    return 1;
+  });
+  return dag(
+    function slow() {
+      return wait();
+    },
+    { engine },
+  );
+}
+
 type Variant = "async" | "signal" | "worker";
 
 /**
@@ -180,15 +194,7 @@ for (const engine of engines) {
   });
 
   test(`abort reason kept as is [${engine}]`, async (t) => {
-    const pipeline = dag(
-      function slow() {
-        return xn(async function wait() {
-          await sleep(200);
-          return 1;
-        })();
-      },
-      { engine },
-    );
+    const pipeline = slowPipeline(engine);
     const controller = new AbortController();
     const run = settled(pipeline.run({ signal: controller.signal }));
     controller.abort("user left");
@@ -222,15 +228,7 @@ for (const engine of engines) {
       warnings.push(warning);
     };
     process.on("warning", onWarning);
-    const pipeline = dag(
-      function slow() {
-        return xn(async function wait() {
-          await sleep(200);
-          return 1;
-        })();
-      },
-      { engine },
-    );
+    const pipeline = slowPipeline(engine);
     const controller = new AbortController();
 
     const runs = Array.from({ length: 20 }, () => settled(pipeline.run({ signal: controller.signal })));
