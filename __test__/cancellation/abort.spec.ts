@@ -8,6 +8,7 @@ import {
   type ExecNode,
   TawaziTimeoutError,
   TawaziUsageError,
+  cfg,
   close,
   configureWorkers,
   dag,
@@ -517,6 +518,23 @@ for (const engine of engines) {
     await t.throwsAsync(pipeline.run(null as never), { instanceOf: TawaziUsageError });
   });
 }
+
+test.serial("signal node called outside a DAG", (t) => {
+  const previous = cfg.TAWAZI_EXECNODE_OUTSIDE_DAG_BEHAVIOR;
+  cfg.TAWAZI_EXECNODE_OUTSIDE_DAG_BEHAVIOR = "ignore";
+  try {
+    const node = xn(
+      function node(x: number, signal: AbortSignal) {
+        return [x, signal.aborted];
+      },
+      { signal: true },
+    );
+
+    t.deepEqual(node(1), [1, false], "the function receives a signal that is not aborted");
+  } finally {
+    cfg.TAWAZI_EXECNODE_OUTSIDE_DAG_BEHAVIOR = previous;
+  }
+});
 
 function describe(value: unknown): string {
   if (value instanceof AbortController) return "AbortController";
