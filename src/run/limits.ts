@@ -124,7 +124,14 @@ export class RunLimits {
       setMaxListeners(0, controller.signal);
       args.push(controller.signal);
     }
-    const call: TimedCall = { node, timeout, started: performance.now(), controller, timer: undefined, done: false };
+    const call: TimedCall = {
+      node,
+      timeout,
+      started: performance.now(),
+      controller,
+      timer: undefined,
+      done: false,
+    };
     this.timed.add(call);
     return call;
   }

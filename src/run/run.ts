@@ -107,7 +107,8 @@ export class Run {
    */
   start(): void {
     const limits = this.limits;
-    if (limits !== undefined && !limits.watch(this.options.signal, this.synchronous, (reason) => this.cancel(reason))) {
+    const cancel = (reason: unknown): void => this.cancel(reason);
+    if (limits !== undefined && !limits.watch(this.options.signal, this.synchronous, cancel)) {
       // An already aborted signal: nothing launches.
       this.cancel(this.options.signal!.reason);
       return;
@@ -246,7 +247,8 @@ export class Run {
       if (limitFlags === LimitFlag.signal) {
         args.push(this.limits!.runSignal());
       } else if (limitFlags !== 0) {
-        timed = this.limits!.beginTimed(node, program.timeouts![node]!, (limitFlags & LimitFlag.signal) !== 0, args);
+        const withSignal = (limitFlags & LimitFlag.signal) !== 0;
+        timed = this.limits!.beginTimed(node, program.timeouts![node]!, withSignal, args);
       }
       if (this.starts !== undefined) {
         this.starts[node] = performance.now();

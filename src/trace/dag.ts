@@ -6,7 +6,12 @@ import type { Settlement } from "../run/run.js";
 import type { Alias } from "./aliases.js";
 import { currentBuilder } from "./builder.js";
 import { type ComposeOptions, composeCore } from "./compose.js";
-import { type DagRunOptions, type RunLimitOptions, runOptionKeys, validateRunOptions } from "./run-options.js";
+import {
+  type DagRunOptions,
+  type RunLimitOptions,
+  runOptionKeys,
+  validateRunOptions,
+} from "./run-options.js";
 import { callSite } from "./exec-node.js";
 import { parseDagConfig, readConfigDocument } from "./config-file.js";
 import { type BehaviorName, DagCore, type NodeInfo, behaviorNames } from "./dag-core.js";
@@ -207,7 +212,11 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
         options.targetNodes === undefined
           ? undefined
           : aliases.resolveAll(options.targetNodes, where, "targetNodes").map((node) => ids[node]!);
-      const run = core.run([], false, where, { selection: { targets, setupOnly: true }, profile: false, ...limits });
+      const run = core.run([], false, where, {
+        selection: { targets, setupOnly: true },
+        profile: false,
+        ...limits,
+      });
       run.onSettle = (settlement: Settlement) => {
         if (settlement.ok) resolve();
         else reject(settlement.error);

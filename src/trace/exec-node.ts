@@ -251,7 +251,8 @@ xn.worker = function worker<F extends Fn = Fn>(
       signal,
     });
   };
-  return makeExecNode(runExport as unknown as F, { ...nodeOptions, name: nodeName }, where, true) as ExecNode<F>;
+  const named = { ...nodeOptions, name: nodeName };
+  return makeExecNode(runExport as unknown as F, named, where, true) as ExecNode<F>;
 };
 
 function workerModuleUrl(where: string, moduleUrl: unknown): string {
@@ -344,7 +345,9 @@ function makeExecNode<F extends Fn>(
     options.unpackTo === undefined ? undefined : validateUnpackTo(where, options.unpackTo);
   const signal = validateBoolean(where, "signal", options.signal ?? false);
   const timeout =
-    options.timeout === undefined ? Number.POSITIVE_INFINITY : validateTimeout(where, "timeout", options.timeout);
+    options.timeout === undefined
+      ? Number.POSITIVE_INFINITY
+      : validateTimeout(where, "timeout", options.timeout);
 
   let flags = 0;
   if (isSequential) flags |= NodeFlag.sequential;
@@ -411,7 +414,8 @@ function callSpecOf(name: string, base: CallSpec, options: CallOptions): CallSpe
       options.unpackTo === undefined ? base.unpackTo : validateUnpackTo(where, options.unpackTo),
     active: options.active,
     signal: base.signal,
-    timeout: options.timeout === undefined ? base.timeout : validateTimeout(where, "timeout", options.timeout),
+    timeout:
+      options.timeout === undefined ? base.timeout : validateTimeout(where, "timeout", options.timeout),
   };
 }
 

@@ -17,7 +17,12 @@ import type { Run, Settlement } from "../run/run.js";
 import type { Alias } from "./aliases.js";
 import type { DagCore, IdSelection } from "./dag-core.js";
 import { type DAG, coreOf, refuseWhileDescribing } from "./dag.js";
-import { type DagRunOptions, type RunLimitOptions, runOptionKeys, validateRunOptions } from "./run-options.js";
+import {
+  type DagRunOptions,
+  type RunLimitOptions,
+  runOptionKeys,
+  validateRunOptions,
+} from "./run-options.js";
 import { Template } from "./template.js";
 import { TracedRef } from "./traced.js";
 import { checkKeys, validateBoolean } from "./validate.js";

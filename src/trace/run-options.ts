@@ -28,7 +28,9 @@ export const runOptionKeys = ["signal", "timeout"] as const;
 export function validateRunOptions(where: string, options: DagRunOptions): RunLimitOptions {
   const signal = options.signal === undefined ? undefined : validateSignal(where, options.signal);
   const timeout =
-    options.timeout === undefined ? Number.POSITIVE_INFINITY : validateTimeout(where, "timeout", options.timeout);
+    options.timeout === undefined
+      ? Number.POSITIVE_INFINITY
+      : validateTimeout(where, "timeout", options.timeout);
   return { signal, timeout };
 }
 

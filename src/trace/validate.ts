@@ -75,9 +75,8 @@ export function validateMaxConcurrency(where: string, value: unknown): number {
  * names it in the message, as `timeout` or `option timeout of node "x"`.
  */
 export function validateTimeout(where: string, option: string, value: unknown): number {
-  if (typeof value === "number" && value >= 0 && (Number.isFinite(value) || value === Number.POSITIVE_INFINITY)) {
-    return value;
-  }
+  const isLimit = Number.isFinite(value) || value === Number.POSITIVE_INFINITY;
+  if (typeof value === "number" && value >= 0 && isLimit) return value;
   throw new TawaziUsageError(
     `${where}: option ${option} must be a number of milliseconds ≥ 0 (or Infinity for no limit), ` +
       `received ${describeValue(value)}.`,
