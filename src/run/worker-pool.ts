@@ -29,7 +29,7 @@ export interface WorkerTask {
   readonly transferList: readonly ArrayBuffer[];
   /**
    * Cancels the task: piscina removes it from its queue, or terminates the thread running it
-   * and starts a replacement.
+   * (the pool starts a new thread for a later task).
    */
   readonly signal?: AbortSignal;
 }

@@ -193,8 +193,8 @@ export function xn<F extends Fn>(fn: F, options: ExecNodeOptions = {}): ExecNode
 export interface WorkerNodeOptions extends Omit<ExecNodeOptions, "resource" | "signal"> {
   /**
    * Cancel the node's task in the pool when the node's signal aborts (see ExecNodeOptions's
-   * `signal`): a task still queued is removed, and the worker thread running it is terminated
-   * and replaced, so the module's work stops at once. The exported function receives no
+   * `signal`): a task still queued is removed, and the worker thread running it is terminated,
+   * so the module's work stops; the next worker node starts a new thread. The function gets no
    * signal, because a signal cannot cross to a worker thread. Without it, a task whose run
    * ended keeps its thread busy until it returns, and its result is discarded.
    * @default false
