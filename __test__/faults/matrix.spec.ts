@@ -1,8 +1,10 @@
 // The fault matrix: each way a node can fail, under each behaviour, on each engine. Every
 // case runs the same shape of DAG, ok() and the faulty node f side by side and after(f) below
 // f, and states exactly what the run returns or rejects with, which nodes ran, and what the
-// execution records. The process must see no unhandled rejection or uncaught exception.
-import test from "ava";
+// execution records. Worker variants raise the same values in a worker thread, and the caller
+// receives structured clones of them. The process must see no unhandled rejection or uncaught
+// exception.
+import test, { type ExecutionContext } from "ava";
 
 import {
   type BehaviorName,
@@ -12,14 +14,22 @@ import {
   TawaziTimeoutError,
   TawaziTypeError,
   cfg,
+  close,
   dag,
   errorCodes,
   xn,
 } from "../../index.js";
+import type * as tasks from "../fixtures/workers/tasks.js";
 import { engines } from "../helpers/engines.js";
 import { failOnProcessErrors } from "../helpers/process-failures.js";
 
 failOnProcessErrors();
+
+const tasksUrl = new URL("../fixtures/workers/tasks.ts", import.meta.url);
+
+test.after.always("close the worker pool", async () => {
+  await close();
+});
 
 const behaviors: readonly BehaviorName[] = ["strict", "all-children", "permissive"];
 
@@ -42,6 +52,29 @@ const faults: readonly Fault[] = thrownValues.flatMap(({ label, make }) => [
   { name: `throws ${label}`, value: make, asynchronous: false },
   { name: `rejects with ${label}`, value: make, asynchronous: true },
 ]);
+
+/**
+ * What a worker node raises, by kind, and how the caller receives it: a copy made by structured
+ * clone, so an Error keeps its class and message and an object is equal but not the same.
+ */
+const workerValues: readonly {
+  readonly label: string;
+  readonly kind: Parameters<typeof tasks.throwValue>[0];
+  readonly check: (t: ExecutionContext, error: unknown) => void;
+}[] = [
+  {
+    label: "an Error",
+    kind: "error",
+    check: (t, error) => {
+      t.true(error instanceof RangeError);
+      t.is((error as Error).message, "bad");
+      t.is((error as { tawaziNode?: string }).tawaziNode, "f");
+    },
+  },
+  { label: "a string", kind: "string", check: (t, error) => t.is(error, "bad") },
+  { label: "undefined", kind: "undefined", check: (t, error) => t.is(error, undefined) },
+  { label: "a plain object", kind: "object", check: (t, error) => t.deepEqual(error, { reason: "bad" }) },
+];
 
 /** The counters and the values each case records. */
 interface Tally {
@@ -77,7 +110,7 @@ function afterNode(record: Tally, debug = false) {
   );
 }
 
-/** A node that throws (or rejects with) `fault`'s value and records it. */
+/** Makes a node that throws (or rejects with) `fault`'s value and records it. */
 function faultyNode(record: Tally, fault: Fault, resource: ResourceKind, extra: { setup?: boolean; debug?: boolean } = {}) {
   const raise = (): never => {
     const value = fault.value();
@@ -105,7 +138,7 @@ function faultyNode(record: Tally, fault: Fault, resource: ResourceKind, extra: 
  * Node `faultId` is the faulty one, and `expected` checks what it failed with.
  */
 async function checkBehavior(
-  t: import("ava").ExecutionContext,
+  t: ExecutionContext,
   behavior: BehaviorName,
   execution: DAGExecution,
   record: Tally,
@@ -163,7 +196,7 @@ function matrixDag(
 }
 
 /** Expects the very value the node threw, as is: the same object, or an equal primitive. */
-function sameAsThrown(t: import("ava").ExecutionContext, record: Tally) {
+function sameAsThrown(t: ExecutionContext, record: Tally) {
   return (error: unknown) => {
     t.is(record.thrown.length, 1);
     t.is(error, record.thrown[0]);
@@ -256,6 +289,33 @@ for (const engine of engines) {
         t.true(error instanceof TawaziTypeError);
         t.is((error as TawaziTypeError).code, errorCodes.TawaziTypeError);
         t.regex((error as Error).message, /node "f" is declared with unpackTo 2 but returned an array of length 3/u);
+      });
+    });
+  }
+
+  for (const behavior of behaviors) {
+    for (const { label, kind, check } of workerValues) {
+      for (const exportName of ["throwValue", "rejectWith"] as const) {
+        const action = exportName === "throwValue" ? "throws" : "rejects with";
+        test(`${action} ${label} (worker, ${behavior}) [${engine}]`, async (t) => {
+          const record = newRecord();
+          const f = xn.worker<typeof tasks.throwValue>(tasksUrl, exportName, { name: "f" });
+          const pipeline = matrixDag("matrix", engine, behavior, record, () => f(kind));
+
+          await checkBehavior(t, behavior, pipeline.executor(), record, "f", (error) => check(t, error));
+        });
+      }
+    }
+
+    test(`never-settling worker with timeout (${behavior}) [${engine}]`, async (t) => {
+      const record = newRecord();
+      const f = xn.worker<typeof tasks.hang>(tasksUrl, "hang", { name: "f", timeout: 50, signal: true });
+      const pipeline = matrixDag("hanging", engine, behavior, record, () => f());
+
+      await checkBehavior(t, behavior, pipeline.executor(), record, "f", (error) => {
+        t.true(error instanceof TawaziTimeoutError);
+        t.is((error as TawaziTimeoutError).node, "f");
+        t.is((error as TawaziTimeoutError).timeout, 50);
       });
     });
   }
