@@ -106,3 +106,5 @@ const cancelling = dag(function cancelling(x: number) {
 expectType<Equal<ReturnType<typeof cancelling.run>, Promise<number>>>(true);
 expectType<Equal<Parameters<typeof cancelling.run>, [options: DagRunOptions, x: number]>>(true);
 expectType<Equal<ReturnType<typeof cancelling.runSyncWith>, number>>(true);
+// A signal node is an alias like any other ExecNode.
+void cancelling.executor({ targetNodes: [cancellable, withOptionalSignal] });
