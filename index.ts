@@ -18,6 +18,7 @@ export {
   type NodeInfo,
   type BehaviorName,
   type SetupOptions,
+  type DagRunOptions,
 } from "./src/trace/dag.js";
 export {
   DAGExecution,

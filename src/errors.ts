@@ -58,9 +58,27 @@ export class TawaziCacheError extends TawaziError {
   override readonly code: TawaziErrorCode = errorCodes.TawaziCacheError;
 }
 
-/** A node or a run that exceeded its time limit. */
+/** Options of a TawaziTimeoutError: the limit that was exceeded and the node that exceeded it. */
+export interface TimeoutErrorOptions extends ErrorOptions {
+  /** The limit in milliseconds. */
+  readonly timeout?: number;
+  /** The id of the node that timed out; absent when a whole run timed out. */
+  readonly node?: string;
+}
+
+/** A node or a run that exceeded its time limit (the `timeout` option). */
 export class TawaziTimeoutError extends TawaziError {
   override readonly code: TawaziErrorCode = errorCodes.TawaziTimeoutError;
+  /** The limit in milliseconds, when the error comes from a `timeout` option. */
+  readonly timeout: number | undefined;
+  /** The id of the node that timed out; undefined when a whole run timed out. */
+  readonly node: string | undefined;
+
+  constructor(message: string, options: TimeoutErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.timeout = options.timeout;
+    this.node = options.node;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 // Compile-only checks of the typed API: `npm test` type-checks this file, nothing runs it.
-import { type DAG, type Traced, dag, ops, xn } from "../../index.js";
+import { type DAG, type DagRunOptions, type Traceable, type Traced, dag, ops, xn } from "../../index.js";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2
   ? true
@@ -79,3 +79,32 @@ type ConditionalOutput = Awaited<ReturnType<typeof conditional>>;
 expectType<Equal<ConditionalOutput["maybe"], number | undefined>>(true);
 expectType<Equal<ConditionalOutput["after"], number>>(true);
 expectType<Equal<ReturnType<ReturnType<typeof incr.with<{ tag: "t" }>>>, Traced<number>>>(true);
+
+// A `signal: true` node is called without its trailing AbortSignal, which the run appends.
+const cancellable = xn(
+  async function cancellable(x: number, signal: AbortSignal) {
+    return signal.aborted ? x : x + 1;
+  },
+  { signal: true, timeout: 1000 },
+);
+const withOptionalSignal = xn(
+  function withOptionalSignal(x: number, signal?: AbortSignal) {
+    return signal === undefined ? x : x * 2;
+  },
+  { signal: true },
+);
+expectType<Equal<Parameters<typeof cancellable>, [x: Traceable<number>]>>(true);
+expectType<Equal<Parameters<typeof withOptionalSignal>, [x: Traceable<number>]>>(true);
+expectType<Equal<Parameters<ReturnType<typeof cancellable.with>>, [x: Traceable<number>]>>(true);
+const cancelling = dag(function cancelling(x: number) {
+  // @ts-expect-error the signal is not an argument of the call
+  cancellable(x, new AbortController().signal);
+  return cancellable(withOptionalSignal(x));
+});
+
+// Per-run options come before the DAG's arguments; runSyncWith returns the result itself.
+expectType<Equal<ReturnType<typeof cancelling.run>, Promise<number>>>(true);
+expectType<Equal<Parameters<typeof cancelling.run>, [options: DagRunOptions, x: number]>>(true);
+expectType<Equal<ReturnType<typeof cancelling.runSyncWith>, number>>(true);
+// A signal node is an alias like any other ExecNode.
+void cancelling.executor({ targetNodes: [cancellable, withOptionalSignal] });

@@ -23,7 +23,22 @@ export interface Program {
   readonly unpackTo: Uint32Array;
   /** The describing function's return value, as an entry. */
   readonly returnEntry: unknown;
+  /**
+   * Bits of `LimitFlag` by node: call nodes that receive a signal or have a time limit. Null
+   * when no node has either, so runs of such programs never look further.
+   */
+  readonly limits: Uint8Array | null;
+  /** Each node's time limit in milliseconds; Infinity for none. Null when `limits` is. */
+  readonly timeouts: Float64Array | null;
 }
+
+/** Per-node bits of `Program.limits`. */
+export const LimitFlag = {
+  /** The function receives an AbortSignal after its arguments. */
+  signal: 1,
+  /** The node has a finite `timeout`. */
+  timeout: 2,
+} as const;
 
 /** Replaces the traced values inside an entry by their results. */
 export function resolveEntry(entry: unknown, results: readonly unknown[]): unknown {

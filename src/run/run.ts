@@ -15,13 +15,21 @@ import {
   type ScheduleRun,
   type Scheduler,
 } from "../engine/scheduler.js";
+import { RunLimits, type TimedCall } from "./limits.js";
 import type { NodeProfile } from "./profile.js";
-import { type Program, resolveEntry } from "./program.js";
+import { LimitFlag, type Program, resolveEntry } from "./program.js";
 import { type Deferred, type SetupCache, defer } from "./setup-cache.js";
 
 const log = debuglog("tawazi");
 
 const batchSize = 1024;
+
+/**
+ * The rejection reason of a setup computation whose run was cancelled, or whose run had ended
+ * before it failed: runs that waited for it compute the result themselves instead of failing
+ * with another call's reason.
+ */
+const setupAbandoned = Symbol("tawazi.setupAbandoned");
 
 export type Settlement =
   | { readonly ok: true; readonly value: unknown }
@@ -35,6 +43,12 @@ export interface RunOptions {
   readonly preset?: ReadonlyMap<number, unknown>;
   /** Record a NodeProfile for every call node. */
   readonly profile?: boolean;
+  /** Aborting it cancels the run, which then rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+  /** The maximum time the run may take, in milliseconds; Infinity or absent for no limit. */
+  readonly timeout?: number;
+  /** The DAG's name, for timeout messages. */
+  readonly dagName?: string;
 }
 
 /**
@@ -61,6 +75,8 @@ export class Run {
   /** Setup results this run is computing, settled when the node ends even after the run did. */
   private readonly computingSetup = new Map<number, Deferred>();
   private readonly starts: Float64Array | undefined;
+  /** Present when the run has a signal or a time limit, or nodes that use either. */
+  private readonly limits: RunLimits | undefined;
 
   constructor(
     private readonly program: Program,
@@ -79,6 +95,10 @@ export class Run {
       // NaN marks nodes whose function was not called in this run (a stored setup result).
       this.starts = new Float64Array(size).fill(Number.NaN);
     }
+    const timeout = options.timeout ?? Number.POSITIVE_INFINITY;
+    if (options.signal !== undefined || timeout !== Number.POSITIVE_INFINITY || program.limits !== null) {
+      this.limits = new RunLimits(options.dagName ?? "(unnamed)", timeout);
+    }
   }
 
   /**
@@ -86,6 +106,13 @@ export class Run {
    * to, and is asked through `take` otherwise. Synchronous runs call `pump` directly.
    */
   start(): void {
+    const limits = this.limits;
+    const cancel = (reason: unknown): void => this.cancel(reason);
+    if (limits !== undefined && !limits.watch(this.options.signal, this.synchronous, cancel)) {
+      // An already aborted signal: nothing launches.
+      this.cancel(this.options.signal!.reason);
+      return;
+    }
     const drive = this.schedule.drive;
     if (this.synchronous || drive === undefined) {
       this.pump();
@@ -98,10 +125,33 @@ export class Run {
     this.pump();
   }
 
+  /**
+   * Ends the run at once, rejecting with `reason`: an abort of the caller's signal or the run's
+   * timeout. Running nodes are no longer awaited, and setup results they were computing are
+   * dropped.
+   */
+  cancel(reason: unknown): void {
+    if (this.settlement !== undefined) return;
+    this.abandonSetup();
+    this.settle({ ok: false, error: reason });
+  }
+
+  /** Returns whether the run's time limit has passed, cancelling the run if so. */
+  private pastDeadline(): boolean {
+    const limits = this.limits!;
+    if (performance.now() < limits.deadline) return false;
+    this.cancel(limits.runTimeoutError());
+    return true;
+  }
+
   private launchBatch(batch: Uint32Array): void {
+    const checkDeadline = this.limits !== undefined && this.limits.deadline !== Number.POSITIVE_INFINITY;
     for (const node of batch) {
-      if (this.settlement !== undefined) this.schedule.finish(node, NodeState.notRun);
-      else this.launch(node);
+      if (this.settlement !== undefined || (checkDeadline && this.pastDeadline())) {
+        this.schedule.finish(node, NodeState.notRun);
+      } else {
+        this.launch(node);
+      }
     }
     this.pump();
   }
@@ -117,13 +167,15 @@ export class Run {
     }
     if (this.pumping) return;
     this.pumping = true;
+    const checkDeadline = this.limits !== undefined && this.limits.deadline !== Number.POSITIVE_INFINITY;
     try {
       while (this.blockedBy === -1 && this.settlement === undefined) {
         const count = this.schedule.take(this.buffer);
         if (count === 0) break;
         for (let position = 0; position < count; position += 1) {
-          if (this.settlement !== undefined) {
-            // A strict failure or a runSync misuse ended the run: the rest of the batch never starts.
+          if (this.settlement !== undefined || (checkDeadline && this.pastDeadline())) {
+            // A strict failure, a cancellation or a runSync misuse ended the run: the rest of
+            // the batch never starts.
             this.schedule.finish(this.buffer[position]!, NodeState.notRun);
             continue;
           }
@@ -164,6 +216,7 @@ export class Run {
     let value: unknown;
     let thenable: boolean;
     let cpuStart: NodeJS.CpuUsage | undefined;
+    let timed: TimedCall | undefined;
     try {
       if ((flags & NodeFlag.conditional) !== 0 && !this.isActive(node)) {
         this.schedule.finish(node, NodeState.skippedInactive);
@@ -186,23 +239,45 @@ export class Run {
       if ((flags & NodeFlag.setup) !== 0 && this.reuseSetup(node)) return;
 
       const entries = program.payloads[node] as readonly unknown[];
+      // A node with a signal or a time limit gets an argument array it can extend.
+      const limitFlags = program.limits === null ? 0 : program.limits[node]!;
+      let args: unknown[] | undefined;
+      if (limitFlags !== 0) {
+        args = this.resolveArguments(entries);
+        if (limitFlags === LimitFlag.signal) {
+          args.push(this.limits!.runSignal());
+        } else {
+          const withSignal = (limitFlags & LimitFlag.signal) !== 0;
+          timed = this.limits!.beginTimed(node, program.timeouts![node]!, withSignal, args);
+        }
+      }
       if (this.starts !== undefined) {
         this.starts[node] = performance.now();
         cpuStart = process.cpuUsage();
       }
-      value = this.call(program.fns[node]!, entries);
+      value = args === undefined ? this.call(program.fns[node]!, entries) : program.fns[node]!(...args);
       thenable = isThenable(value);
     } catch (error) {
+      if (timed !== undefined) this.limits!.endTimed(timed);
       this.fail(node, error, cpuSince(cpuStart));
       return;
     }
 
     if (!thenable) {
+      if (timed !== undefined) {
+        // A synchronous function cannot be interrupted: it fails when it returns late.
+        this.limits!.endTimed(timed);
+        if (this.limits!.overdue(timed)) {
+          this.fail(node, this.limits!.nodeTimeoutError(timed, program.graph.ids[node]!), cpuSince(cpuStart));
+          return;
+        }
+      }
       this.succeed(node, value, cpuSince(cpuStart));
       return;
     }
 
     if (this.synchronous) {
+      if (timed !== undefined) this.limits!.endTimed(timed);
       Promise.resolve(value).catch(() => {});
       this.settle({
         ok: false,
@@ -215,6 +290,10 @@ export class Run {
     }
 
     if ((flags & NodeFlag.blocking) !== 0) this.blockedBy = node;
+    if (timed !== undefined) {
+      this.awaitTimed(timed, value as PromiseLike<unknown>);
+      return;
+    }
     Promise.resolve(value as PromiseLike<unknown>).then(
       (result) => this.succeed(node, result),
       (error: unknown) => this.fail(node, error),
@@ -234,14 +313,42 @@ export class Run {
         return fn(resolveEntry(entries[0], results));
       case 2:
         return fn(resolveEntry(entries[0], results), resolveEntry(entries[1], results));
-      default: {
-        const args = new Array<unknown>(entries.length);
-        for (let position = 0; position < entries.length; position += 1) {
-          args[position] = resolveEntry(entries[position], results);
-        }
-        return fn(...args);
-      }
+      default:
+        return fn(...this.resolveArguments(entries));
     }
+  }
+
+  private resolveArguments(entries: readonly unknown[]): unknown[] {
+    const args = new Array<unknown>(entries.length);
+    for (let position = 0; position < entries.length; position += 1) {
+      args[position] = resolveEntry(entries[position], this.results);
+    }
+    return args;
+  }
+
+  /** Awaits the promise of a node with a time limit; whichever of it and the timer ends first wins. */
+  private awaitTimed(call: TimedCall, promise: PromiseLike<unknown>): void {
+    const limits = this.limits!;
+    const node = call.node;
+    limits.startTimer(call, () => {
+      if (call.done) return;
+      limits.endTimed(call);
+      const error = limits.nodeTimeoutError(call, this.program.graph.ids[node]!);
+      call.controller?.abort(error);
+      this.fail(node, error);
+    });
+    Promise.resolve(promise).then(
+      (result) => {
+        if (call.done) return;
+        limits.endTimed(call);
+        this.succeed(node, result);
+      },
+      (error: unknown) => {
+        if (call.done) return;
+        limits.endTimed(call);
+        this.fail(node, error);
+      },
+    );
   }
 
   private lookup(node: number): void {
@@ -315,9 +422,32 @@ export class Run {
     }
     entry.promise.then(
       (value) => this.succeed(node, value),
-      (error: unknown) => this.fail(node, error),
+      (error: unknown) => {
+        if (error === setupAbandoned) this.retrySetup(node);
+        else this.fail(node, error);
+      },
     );
     return true;
+  }
+
+  /** Launches a setup node again after the run computing it dropped the computation. */
+  private retrySetup(node: number): void {
+    if (this.settlement !== undefined) return;
+    this.launch(node);
+  }
+
+  /**
+   * Drops the setup results this run is computing, when it is cancelled: nothing is cached even
+   * if a node completes later, and runs waiting for a result compute it themselves.
+   */
+  private abandonSetup(): void {
+    for (const [node, deferred] of this.computingSetup) {
+      const { cache, id } = this.setupSlot(node)!;
+      const entry = cache.get(id);
+      if (entry !== undefined && !entry.done && entry.promise === deferred.promise) cache.delete(id);
+      deferred.reject(setupAbandoned);
+    }
+    this.computingSetup.clear();
   }
 
   /** Stores or drops the setup result this run computed, whether or not the run has ended. */
@@ -330,9 +460,10 @@ export class Run {
       cache.set(id, { done: true, value: outcome.value });
       deferred.resolve(outcome.value);
     } else {
-      // A failed setup node caches nothing, so the next call computes it again.
+      // A failed setup node caches nothing, so the next call computes it again. A failure after
+      // this run ended may come from this run's aborted signal: waiting runs then retry.
       cache.delete(id);
-      deferred.reject(outcome.error);
+      deferred.reject(this.settlement === undefined ? outcome.error : setupAbandoned);
     }
   }
 
@@ -396,6 +527,7 @@ export class Run {
   private settle(settlement: Settlement): void {
     this.settlement = settlement;
     if (this.pushed && !this.schedule.finished) this.schedule.abandon?.();
+    this.limits?.release(settlement.ok ? undefined : { reason: settlement.error });
     this.onSettle?.(settlement);
   }
 }

@@ -30,6 +30,11 @@ export interface WorkerTask {
   readonly exportName: string;
   readonly args: readonly unknown[];
   readonly transferList: readonly ArrayBuffer[];
+  /**
+   * Cancels the task: piscina removes it from its queue, or terminates the thread running it
+   * (the pool starts a new thread for a later task).
+   */
+  readonly signal?: AbortSignal;
 }
 
 type Failure =
@@ -185,14 +190,18 @@ export function runInWorker(task: WorkerTask): Promise<unknown> {
     waiting.settled = state.piscina
       .run(
         { moduleUrl: task.moduleUrl, exportName: task.exportName, args: task.args },
-        { transferList: task.transferList as never },
+        { transferList: task.transferList as never, signal: task.signal },
       )
       .then(
         (outcome: { value?: unknown; failure?: Failure }) => {
           if (outcome.failure === undefined) resolve(outcome.value);
           else reject(rebuildFailure(task, outcome.failure));
         },
-        (error: unknown) => reject(poolFailure(task, error)),
+        (error: unknown) => {
+          // A cancelled task rejects with piscina's AbortError; the node fails with the reason.
+          if (task.signal?.aborted === true) reject(task.signal.reason);
+          else reject(poolFailure(task, error));
+        },
       )
       .finally(() => state.pending.delete(waiting));
   });

@@ -13,6 +13,16 @@ export interface CallSpec {
   readonly unpackTo: number;
   /** `undefined` when the call has no `active` condition. */
   readonly active: unknown;
+  /** The function receives an AbortSignal after its arguments. */
+  readonly signal: boolean;
+  /** The maximum time the node may take, in milliseconds; Infinity for no limit. */
+  readonly timeout: number;
+}
+
+/** The signal and time limit of a call node that has either. */
+export interface NodeLimits {
+  readonly signal: boolean;
+  readonly timeout: number;
 }
 
 const noTags: readonly string[] = Object.freeze([]);
@@ -65,6 +75,8 @@ export class GraphBuilder {
   readonly actives = new Map<number, unknown[]>();
   /** Inlined setup nodes whose results the sub-DAG instance shares. */
   readonly setupOrigins = new Map<number, SetupOrigin>();
+  /** Call nodes that receive a signal or have a time limit; most DAGs have none. */
+  readonly limits = new Map<number, NodeLimits>();
 
   /** Parents in CSR form: node i's parents are parentList[parentOffsets[i] .. parentOffsets[i+1]). */
   readonly parentOffsets: number[] = [0];
@@ -209,6 +221,9 @@ export class GraphBuilder {
     this.tags.push(spec.tags.length === 0 ? noTags : spec.tags);
 
     this.addGates(index, spec.active === undefined ? noGates : [this.toEntry(spec.active, index)]);
+    if (spec.signal || spec.timeout !== Number.POSITIVE_INFINITY) {
+      this.limits.set(index, { signal: spec.signal, timeout: spec.timeout });
+    }
     const scope = this.scopes[this.scopes.length - 1]!;
     if ((spec.flags & NodeFlag.setup) !== 0 && scope.setupCache !== undefined) {
       const localId = this.ids[index]!.slice(scope.prefix.length);

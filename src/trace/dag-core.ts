@@ -83,7 +83,7 @@ export interface IdSelection {
 }
 
 /** Options of one run started by DagCore.run. */
-export interface CoreRunOptions extends Omit<RunOptions, "setupCache" | "preset"> {
+export interface CoreRunOptions extends Omit<RunOptions, "setupCache" | "preset" | "dagName"> {
   readonly selection?: IdSelection;
   /** Results loaded from a cache file, by node id. */
   readonly preset?: ReadonlyMap<string, unknown>;
@@ -216,7 +216,14 @@ export class DagCore {
       { mask, maxConcurrency: this.maxConcurrency, behavior: behaviorCodes[this.behavior] },
       this.scheduler,
       synchronous,
-      { setupCache: this.setupCache, preset, profile: options.profile ?? cfg.TAWAZI_PROFILE_ALL_NODES },
+      {
+        setupCache: this.setupCache,
+        preset,
+        profile: options.profile ?? cfg.TAWAZI_PROFILE_ALL_NODES,
+        signal: options.signal,
+        timeout: options.timeout,
+        dagName: this.name,
+      },
     );
   }
 

@@ -6,6 +6,12 @@ import type { Settlement } from "../run/run.js";
 import type { Alias } from "./aliases.js";
 import { currentBuilder } from "./builder.js";
 import { type ComposeOptions, composeCore } from "./compose.js";
+import {
+  type DagRunOptions,
+  type RunLimitOptions,
+  runOptionKeys,
+  validateRunOptions,
+} from "./run-options.js";
 import { callSite } from "./exec-node.js";
 import { parseDagConfig, readConfigDocument } from "./config-file.js";
 import { type BehaviorName, DagCore, type NodeInfo, behaviorNames } from "./dag-core.js";
@@ -21,6 +27,7 @@ import {
 } from "./validate.js";
 
 export type { BehaviorName, NodeInfo } from "./dag-core.js";
+export type { DagRunOptions } from "./run-options.js";
 
 /** Options of `dag(describe, options)`. */
 export interface DagOptions {
@@ -72,12 +79,13 @@ export type Retraced<R, Absent = never> = unknown extends R
         : Traced<R, Absent>;
 
 /** Options of `pipeline.setup(options)`. */
-export interface SetupOptions {
+export interface SetupOptions extends DagRunOptions {
   /** Run only the setup nodes these nodes need; all setup nodes by default. */
   targetNodes?: readonly Alias[];
 }
 
 const dagOptionKeys = ["name", "maxConcurrency", "behavior", "engine"] as const;
+
 
 const coreKey: unique symbol = Symbol("tawazi.dag");
 
@@ -124,18 +132,38 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
    * makes it throw a TawaziUsageError.
    */
   runSync(...args: A): R {
-    refuseWhileDescribing(coreOf(this), "runSync()");
-    const run = coreOf(this).run(args, true, `${coreOf(this).name}.runSync()`);
-    run.pump();
-    const settlement = run.settlement;
-    if (settlement === undefined) {
-      throw new TawaziUsageError(
-        `${coreOf(this).name}.runSync(): the run did not finish synchronously; call the DAG ` +
-          "with await instead.",
-      );
-    }
-    if (!settlement.ok) throw settlement.error;
-    return settlement.value as R;
+    return runSynchronously(coreOf(this), "runSync()", {}, args) as R;
+  }
+
+  /**
+   * Runs the DAG like `runSync`, with a signal and a time limit. Both are checked between
+   * nodes, because a synchronous run cannot be interrupted: the signal can only be aborted by
+   * a node of the run itself, and a run past its timeout starts no further node.
+   */
+  runSyncWith(options: DagRunOptions, ...args: A): R {
+    const core = coreOf(this);
+    const where = `${core.name}.runSyncWith()`;
+    checkOptionsObject(where, options);
+    checkKeys(where, "option", options, runOptionKeys);
+    return runSynchronously(core, "runSyncWith()", validateRunOptions(where, options), args) as R;
+  }
+
+  /**
+   * Runs the DAG like `await pipeline(...args)`, with a signal and a time limit for this run.
+   *
+   * @example
+   * const controller = new AbortController();
+   * const result = pipeline.run({ signal: controller.signal, timeout: 5000 }, 10);
+   */
+  run(options: DagRunOptions, ...args: A): Promise<R> {
+    return new Promise((resolve, reject) => {
+      const core = coreOf(this);
+      const where = `${core.name}.run()`;
+      refuseWhileDescribing(core, "run()");
+      checkOptionsObject(where, options);
+      checkKeys(where, "option", options, runOptionKeys);
+      startRun(core, args, validateRunOptions(where, options), resolve as (value: unknown) => void, reject);
+    });
   }
 
   /**
@@ -175,14 +203,20 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
       const core = coreOf(this);
       refuseWhileDescribing(core, "setup()");
       const where = `${core.name}.setup()`;
-      checkKeys(where, "option", options, ["targetNodes"]);
+      checkOptionsObject(where, options);
+      checkKeys(where, "option", options, ["targetNodes", ...runOptionKeys]);
+      const limits = validateRunOptions(where, options);
       const aliases = core.aliasIndex();
       const ids = core.traced.program.graph.ids;
       const targets =
         options.targetNodes === undefined
           ? undefined
           : aliases.resolveAll(options.targetNodes, where, "targetNodes").map((node) => ids[node]!);
-      const run = core.run([], false, where, { selection: { targets, setupOnly: true }, profile: false });
+      const run = core.run([], false, where, {
+        selection: { targets, setupOnly: true },
+        profile: false,
+        ...limits,
+      });
       run.onSettle = (settlement: Settlement) => {
         if (settlement.ok) resolve();
         else reject(settlement.error);
@@ -423,12 +457,47 @@ function graphView(core: DagCore) {
 
 function callDag(core: DagCore, args: unknown[]): Promise<unknown> {
   if (currentBuilder() !== undefined) return inlineDag(core, args, undefined) as Promise<unknown>;
-  return new Promise((resolve, reject) => {
-    const run = core.run(args, false, core.name);
-    run.onSettle = (settlement: Settlement) => {
-      if (settlement.ok) resolve(settlement.value);
-      else reject(settlement.error);
-    };
-    run.start();
-  });
+  return new Promise((resolve, reject) => startRun(core, args, undefined, resolve, reject));
+}
+
+/** Starts an asynchronous run that settles the caller's promise. */
+function startRun(
+  core: DagCore,
+  args: unknown[],
+  limits: RunLimitOptions | undefined,
+  resolve: (value: unknown) => void,
+  reject: (reason: unknown) => void,
+): void {
+  const run = core.run(args, false, core.name, limits);
+  run.onSettle = (settlement: Settlement) => {
+    if (settlement.ok) resolve(settlement.value);
+    else reject(settlement.error);
+  };
+  run.start();
+}
+
+/** Runs `core` without promises; `method` names the caller in messages. */
+function runSynchronously(
+  core: DagCore,
+  method: string,
+  limits: Partial<RunLimitOptions>,
+  args: unknown[],
+): unknown {
+  refuseWhileDescribing(core, method);
+  const run = core.run(args, true, `${core.name}.${method}`, limits);
+  run.start();
+  const settlement = run.settlement;
+  if (settlement === undefined) {
+    throw new TawaziUsageError(
+      `${core.name}.${method}: the run did not finish synchronously; call the DAG with await instead.`,
+    );
+  }
+  if (!settlement.ok) throw settlement.error;
+  return settlement.value;
+}
+
+function checkOptionsObject(where: string, options: unknown): void {
+  if (typeof options !== "object" || options === null) {
+    throw new TawaziUsageError(`${where}: options must be an object, received ${describeValue(options)}.`);
+  }
 }

@@ -12,6 +12,7 @@ import {
   validateBoolean,
   validatePriority,
   validateTags,
+  validateTimeout,
   validateUnpackTo,
 } from "./validate.js";
 
@@ -53,6 +54,22 @@ export interface ExecNodeOptions {
   debug?: boolean;
   /** The node returns an array of this length, so its traced value can be destructured. */
   unpackTo?: number;
+  /**
+   * The function receives an AbortSignal as an extra last argument, after the arguments of
+   * the call. The signal aborts when the node times out, or when its run ends before the node
+   * does (the run was aborted or timed out, or another node failed under "strict"); its
+   * `reason` is the run's rejection reason or the node's TawaziTimeoutError.
+   * @default false
+   */
+  signal?: boolean;
+  /**
+   * The maximum time the node may take, in milliseconds: a number ≥ 0, or Infinity for no
+   * limit. A node that takes longer fails with a TawaziTimeoutError, which the DAG's behaviour
+   * handles like any node error. A promise still pending is no longer awaited. A synchronous
+   * function cannot be interrupted, so it fails when it returns late.
+   * @default Infinity
+   */
+  timeout?: number;
 }
 
 /** Options of one use of an ExecNode, given through `execNode.with(options)`. */
@@ -63,27 +80,42 @@ export interface CallOptions {
   active?: unknown;
   /** Overrides the ExecNode's `unpackTo` for this use. */
   unpackTo?: number;
+  /** Overrides the ExecNode's `timeout` (milliseconds) for this use. */
+  timeout?: number;
 }
 
 type Fn = (...args: never[]) => unknown;
 
 type TraceableArgs<P extends readonly unknown[]> = { [K in keyof P]: Traceable<P[K]> };
 
-type TracedCall<F extends Fn, Absent = never> = (
-  ...args: TraceableArgs<Parameters<F>>
+/** A parameter list without its last AbortSignal parameter, the one a `signal: true` node receives. */
+type WithoutSignal<P extends readonly unknown[]> = P extends readonly [...infer Head, AbortSignal]
+  ? Head
+  : P extends readonly [...infer Head, (AbortSignal | undefined)?]
+    ? Head
+    : P;
+
+/** The arguments a call of the ExecNode takes: the function's, without the signal it receives. */
+type CallParameters<F extends Fn, S extends boolean> = S extends true
+  ? WithoutSignal<Parameters<F>>
+  : Parameters<F>;
+
+type TracedCall<F extends Fn, Absent = never, S extends boolean = false> = (
+  ...args: TraceableArgs<CallParameters<F, S>>
 ) => Traced<Awaited<ReturnType<F>>, Absent>;
 
 /**
  * A function wrapped by `xn`. Called inside a describing function it records a node and
  * returns a traced value; called outside, it follows `cfg.TAWAZI_EXECNODE_OUTSIDE_DAG_BEHAVIOR`.
  */
-export interface ExecNode<F extends Fn = Fn> extends TracedCall<F> {
+export interface ExecNode<F extends Fn = Fn, S extends boolean = false> extends TracedCall<F, never, S> {
   /** The base id of the nodes this ExecNode makes. */
   readonly id: string;
   /** The wrapped function. */
   readonly fn: F;
   /** The validated options. */
-  readonly options: Readonly<Required<Omit<ExecNodeOptions, "unpackTo" | "tag">>> & {
+  readonly options: Readonly<Required<Omit<ExecNodeOptions, "unpackTo" | "tag" | "signal">>> & {
+    readonly signal: boolean;
     readonly tags: readonly string[];
     readonly unpackTo: number | undefined;
   };
@@ -93,7 +125,7 @@ export interface ExecNode<F extends Fn = Fn> extends TracedCall<F> {
    */
   with<O extends CallOptions>(
     options: O,
-  ): TracedCall<F, "active" extends keyof O ? undefined : never>;
+  ): TracedCall<F, "active" extends keyof O ? undefined : never, S>;
 }
 
 const execNodeOptionKeys = [
@@ -105,9 +137,17 @@ const execNodeOptionKeys = [
   "setup",
   "debug",
   "unpackTo",
+  "signal",
+  "timeout",
 ] as const;
 
-const callOptionKeys = ["tag", "active", "unpackTo"] as const;
+const callOptionKeys = ["tag", "active", "unpackTo", "timeout"] as const;
+
+/**
+ * The signal a `signal: true` function receives when it is called directly, outside a DAG
+ * (see cfg.TAWAZI_EXECNODE_OUTSIDE_DAG_BEHAVIOR): it never aborts.
+ */
+const neverAborted = new AbortController().signal;
 
 const warnedOutsideDag = new WeakSet<object>();
 
@@ -143,12 +183,23 @@ function validateResource(where: string, value: unknown, fromConfig: boolean): R
  * const incr = xn(function incr(x: number) { return x + 1; });
  * const fetchUser = xn(async (id: string) => db.get(id), { name: "fetchUser", priority: 2 });
  */
-export function xn<F extends Fn>(fn: F, options: ExecNodeOptions = {}): ExecNode<F> {
+export function xn<F extends Fn>(fn: F, options: ExecNodeOptions & { signal: true }): ExecNode<F, true>;
+export function xn<F extends Fn>(fn: F, options?: ExecNodeOptions): ExecNode<F>;
+export function xn<F extends Fn>(fn: F, options: ExecNodeOptions = {}): ExecNode<F, boolean> {
   return makeExecNode(fn, options, "xn()", false);
 }
 
 /** Options of `xn.worker(moduleUrl, exportName, options)`. */
-export interface WorkerNodeOptions extends Omit<ExecNodeOptions, "resource"> {
+export interface WorkerNodeOptions extends Omit<ExecNodeOptions, "resource" | "signal"> {
+  /**
+   * Cancel the node's task in the pool when the node's signal aborts (see ExecNodeOptions's
+   * `signal`): a task still queued is removed, and the worker thread running it is terminated,
+   * so the module's work stops; the next worker node starts a new thread. The function gets no
+   * signal, because a signal cannot cross to a worker thread. Without it, a task whose run
+   * ended keeps its thread busy until it returns, and its result is discarded.
+   * @default false
+   */
+  signal?: boolean;
   /**
    * Positions of the arguments whose ArrayBuffer (an ArrayBuffer, or the buffer of a typed array
    * or DataView) is transferred to the worker instead of copied; the caller's copy is detached.
@@ -187,15 +238,21 @@ xn.worker = function worker<F extends Fn = Fn>(
   const { transfer: _transfer, ...nodeOptions } = options;
   const nodeName = options.name ?? exportName;
 
-  const runExport = (...args: unknown[]): Promise<unknown> =>
-    runInWorker({
+  // A `signal: true` worker node receives the signal after its arguments, like any node.
+  const cancellable = options.signal === true;
+  const runExport = (...received: unknown[]): Promise<unknown> => {
+    const signal = cancellable ? (received.pop() as AbortSignal) : undefined;
+    return runInWorker({
       nodeName,
       moduleUrl: url,
       exportName,
-      args,
-      transferList: transferredBuffers(args, transfer),
+      args: received,
+      transferList: transferredBuffers(received, transfer),
+      signal,
     });
-  return makeExecNode(runExport as unknown as F, { ...nodeOptions, name: nodeName }, where, true);
+  };
+  const named = { ...nodeOptions, name: nodeName };
+  return makeExecNode(runExport as unknown as F, named, where, true) as ExecNode<F>;
 };
 
 function workerModuleUrl(where: string, moduleUrl: unknown): string {
@@ -235,7 +292,7 @@ function makeExecNode<F extends Fn>(
   options: ExecNodeOptions,
   where: string,
   worker: boolean,
-): ExecNode<F> {
+): ExecNode<F, boolean> {
   if (typeof fn !== "function") {
     throw new TawaziUsageError(
       `${where}: expected a function as first argument, received ${describeValue(fn)}. ` +
@@ -286,6 +343,11 @@ function makeExecNode<F extends Fn>(
   }
   const unpackTo =
     options.unpackTo === undefined ? undefined : validateUnpackTo(where, options.unpackTo);
+  const signal = validateBoolean(where, "signal", options.signal ?? false);
+  const timeout =
+    options.timeout === undefined
+      ? Number.POSITIVE_INFINITY
+      : validateTimeout(where, "timeout", options.timeout);
 
   let flags = 0;
   if (isSequential) flags |= NodeFlag.sequential;
@@ -303,6 +365,8 @@ function makeExecNode<F extends Fn>(
     setup,
     debug,
     unpackTo,
+    signal,
+    timeout,
   });
   const defaultSpec: CallSpec = {
     tags,
@@ -310,11 +374,13 @@ function makeExecNode<F extends Fn>(
     flags,
     unpackTo: unpackTo ?? 0,
     active: undefined,
+    signal,
+    timeout,
   };
 
   const execNode = function (this: unknown, ...args: unknown[]): unknown {
     return invoke(execNode as unknown as ExecNode, fn, defaultSpec, args);
-  } as unknown as ExecNode<F>;
+  } as unknown as ExecNode<F, boolean>;
 
   const withOptions = (callOptions: CallOptions): unknown => {
     const spec = callSpecOf(name, defaultSpec, callOptions);
@@ -347,6 +413,9 @@ function callSpecOf(name: string, base: CallSpec, options: CallOptions): CallSpe
     unpackTo:
       options.unpackTo === undefined ? base.unpackTo : validateUnpackTo(where, options.unpackTo),
     active: options.active,
+    signal: base.signal,
+    timeout:
+      options.timeout === undefined ? base.timeout : validateTimeout(where, "timeout", options.timeout),
   };
 }
 
@@ -376,5 +445,6 @@ function invoke(execNode: ExecNode, fn: Fn, spec: CallSpec, args: unknown[]): un
       { code: "TAWAZI_EXECNODE_OUTSIDE_DAG" },
     );
   }
-  return (fn as (...values: unknown[]) => unknown)(...args);
+  const values = spec.signal ? [...args, neverAborted] : args;
+  return (fn as (...values: unknown[]) => unknown)(...values);
 }

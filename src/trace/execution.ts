@@ -17,12 +17,21 @@ import type { Run, Settlement } from "../run/run.js";
 import type { Alias } from "./aliases.js";
 import type { DagCore, IdSelection } from "./dag-core.js";
 import { type DAG, coreOf, refuseWhileDescribing } from "./dag.js";
+import {
+  type DagRunOptions,
+  type RunLimitOptions,
+  runOptionKeys,
+  validateRunOptions,
+} from "./run-options.js";
 import { Template } from "./template.js";
 import { TracedRef } from "./traced.js";
 import { checkKeys, validateBoolean } from "./validate.js";
 
-/** Options of `pipeline.executor(options)` and `new DAGExecution(pipeline, options)`. */
-export interface ExecutorOptions {
+/**
+ * Options of `pipeline.executor(options)` and `new DAGExecution(pipeline, options)`. The
+ * `signal` and `timeout` apply to the execution's call and to `execution.setup()`.
+ */
+export interface ExecutorOptions extends DagRunOptions {
   /** Run only these nodes and their ancestors (`[]` runs nothing). */
   targetNodes?: readonly Alias[];
   /** Remove these nodes and all their descendants. */
@@ -68,6 +77,7 @@ const executorOptionKeys = [
   "cacheIn",
   "fromCache",
   "profile",
+  ...runOptionKeys,
 ] as const;
 
 /**
@@ -140,6 +150,7 @@ class ExecutionState {
   private readonly cacheIn: string | undefined;
   private readonly fromCache: string | undefined;
   private readonly profile: boolean | undefined;
+  private readonly limits: RunLimitOptions;
   private called = false;
   private run: Run | undefined;
   private program: Program | undefined;
@@ -186,6 +197,7 @@ class ExecutionState {
     this.cacheIn = checkPath(where, "cacheIn", options.cacheIn);
     this.fromCache = checkPath(where, "fromCache", options.fromCache);
     this.profile = options.profile === undefined ? undefined : validateBoolean(where, "profile", options.profile);
+    this.limits = validateRunOptions(where, options);
 
     // Selection problems (a non-root in rootNodes, an excluded target) surface here, not at call.
     core.maskFor(core.traced.program, this.selection, where);
@@ -208,6 +220,7 @@ class ExecutionState {
         selection: this.selection,
         preset,
         profile: this.profile,
+        ...this.limits,
       });
       this.run = run;
       this.program = this.core.programFor(args, this.core.name);
@@ -233,6 +246,7 @@ class ExecutionState {
       const run = this.core.run([], false, `${this.core.name}.execution.setup()`, {
         selection: { ...this.selection, setupOnly: true },
         profile: false,
+        ...this.limits,
       });
       run.onSettle = (settlement: Settlement) => {
         if (settlement.ok) resolve();

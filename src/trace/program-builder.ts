@@ -1,6 +1,6 @@
 import { TawaziUsageError } from "../errors.js";
 import { compileGraph } from "../graph/compiled.js";
-import type { Program } from "../run/program.js";
+import { LimitFlag, type Program } from "../run/program.js";
 import { isThenable } from "../run/run.js";
 import { GraphBuilder } from "./builder.js";
 import { checkNodeRules } from "./node-rules.js";
@@ -64,6 +64,20 @@ export function traceProgram(
     setupOrigins: builder.setupOrigins,
     unpackTo: Uint32Array.from(builder.unpackTo),
     returnEntry,
+    ...limitArrays(builder),
   };
   return { builder, program };
+}
+
+/** Turns the builder's sparse signal and time-limit records into per-node arrays. */
+function limitArrays(builder: GraphBuilder): Pick<Program, "limits" | "timeouts"> {
+  if (builder.limits.size === 0) return { limits: null, timeouts: null };
+  const limits = new Uint8Array(builder.size);
+  const timeouts = new Float64Array(builder.size).fill(Number.POSITIVE_INFINITY);
+  for (const [node, { signal, timeout }] of builder.limits) {
+    if (signal) limits[node]! |= LimitFlag.signal;
+    if (timeout !== Number.POSITIVE_INFINITY) limits[node]! |= LimitFlag.timeout;
+    timeouts[node] = timeout;
+  }
+  return { limits, timeouts };
 }

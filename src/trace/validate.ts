@@ -70,6 +70,36 @@ export function validateMaxConcurrency(where: string, value: unknown): number {
   );
 }
 
+/**
+ * Checks a time limit in milliseconds: a finite number ≥ 0, or Infinity for no limit. `option`
+ * names it in the message, as `timeout` or `option timeout of node "x"`.
+ */
+export function validateTimeout(where: string, option: string, value: unknown): number {
+  const isLimit = Number.isFinite(value) || value === Number.POSITIVE_INFINITY;
+  if (typeof value === "number" && value >= 0 && isLimit) return value;
+  throw new TawaziUsageError(
+    `${where}: option ${option} must be a number of milliseconds ≥ 0 (or Infinity for no limit), ` +
+      `received ${describeValue(value)}.`,
+  );
+}
+
+/** Checks an AbortSignal: any object with a boolean `aborted` and `addEventListener`. */
+export function validateSignal(where: string, value: unknown): AbortSignal {
+  if (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === "boolean" &&
+    typeof (value as AbortSignal).addEventListener === "function" &&
+    typeof (value as AbortSignal).removeEventListener === "function"
+  ) {
+    return value as AbortSignal;
+  }
+  throw new TawaziUsageError(
+    `${where}: option signal must be an AbortSignal (such as new AbortController().signal), ` +
+      `received ${describeValue(value)}.`,
+  );
+}
+
 export function validateChoice<T extends string>(
   where: string,
   option: string,
