@@ -1,6 +1,6 @@
 import test from "ava";
 
-import { TawaziUsageError, dag, xn } from "../../index.js";
+import { TawaziUsageError, close, dag, xn } from "../../index.js";
 
 const inc = xn(function inc(x: number) {
   return x + 1;
@@ -32,5 +32,14 @@ for (const [label, path] of badPaths) {
     const error = t.throws(() => pipeline.configFromJson(path as never), { instanceOf: TawaziUsageError });
 
     t.regex(error?.message ?? "", /configuration file path must be a non-empty string/u);
+  });
+}
+
+// close(null) read a property of null and rejected with a TypeError; other values were ignored.
+for (const [label, options] of [["null", null], ["number", 5], ["string", "fast"], ["unknown key", { timout: 10 }]] as const) {
+  test(`close options ${label} rejected`, async (t) => {
+    const error = await t.throwsAsync(close(options as never), { instanceOf: TawaziUsageError });
+
+    t.regex(error?.message ?? "", /^close\(\): /u);
   });
 }

@@ -112,6 +112,10 @@ export interface CloseOptions {
  * its threads. The next worker node starts a new pool.
  */
 export async function close(options: CloseOptions = {}): Promise<void> {
+  if (typeof options !== "object" || options === null) {
+    throw new TawaziUsageError(`close(): options must be an object, received ${describeValue(options)}.`);
+  }
+  checkKeys("close()", "option", options, ["timeout"]);
   const timeout = options.timeout ?? 5000;
   if (!(typeof timeout === "number" && timeout >= 0)) {
     throw new TawaziUsageError(
