@@ -43,3 +43,12 @@ for (const [label, options] of [["null", null], ["number", 5], ["string", "fast"
     t.regex(error?.message ?? "", /^close\(\): /u);
   });
 }
+
+// setup(null) listed the keys of null and rejected with a TypeError.
+for (const [label, options] of [["null", null], ["number", 1], ["string", "all"]] as const) {
+  test(`setup options ${label} rejected`, async (t) => {
+    const error = await t.throwsAsync(pipeline.setup(options as never), { instanceOf: TawaziUsageError });
+
+    t.regex(error?.message ?? "", /setup\(\): options must be an object/u);
+  });
+}

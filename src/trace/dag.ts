@@ -175,6 +175,9 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
       const core = coreOf(this);
       refuseWhileDescribing(core, "setup()");
       const where = `${core.name}.setup()`;
+      if (typeof options !== "object" || options === null) {
+        throw new TawaziUsageError(`${where}: options must be an object, received ${describeValue(options)}.`);
+      }
       checkKeys(where, "option", options, ["targetNodes"]);
       const aliases = core.aliasIndex();
       const ids = core.traced.program.graph.ids;
