@@ -1,0 +1,259 @@
+import fc from "fast-check";
+
+import { type BehaviorName, type EngineKind, dag, xn } from "../../index.js";
+import { garbageArbitrary } from "./fuzz.js";
+
+/** How a generated node ends: a value, a promise of it, a throw, a rejection, or a pair to destructure. */
+export type NodeEnding = "value" | "promise" | "throw" | "reject" | "pair";
+
+/** One generated node. Parent picks and an `active` pick index the values made before it. */
+export interface FuzzNode {
+  readonly picks: readonly number[];
+  readonly ending: NodeEnding;
+  readonly priority: unknown;
+  readonly isSequential: unknown;
+  readonly resource: unknown;
+  readonly active: { readonly constant: unknown } | { readonly pick: number } | undefined;
+}
+
+/** A generated DAG description with its options, its call's arguments and how it is called. */
+export interface FuzzGraph {
+  readonly parameters: number;
+  readonly nodes: readonly FuzzNode[];
+  readonly maxConcurrency: unknown;
+  readonly behavior: unknown;
+  readonly inputs: readonly unknown[];
+  readonly mode: "await" | "runSync";
+}
+
+const behaviorNames = ["strict", "all-children", "permissive"];
+
+/** One node option replaced by a garbage value. */
+const corruptionArbitrary = fc.record({
+  node: fc.nat(),
+  option: fc.constantFrom("priority", "isSequential", "resource"),
+  value: garbageArbitrary,
+});
+
+/**
+ * Generates DAG descriptions of up to `maxNodes` nodes with valid options, except that one
+ * graph in five has one node option replaced by garbage, and one in ten a garbage DAG option.
+ */
+export function fuzzGraphArbitrary(maxNodes: number): fc.Arbitrary<FuzzGraph> {
+  const node = fc.record({
+    picks: fc.array(fc.nat(), { maxLength: 3 }),
+    ending: fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom<NodeEnding>("value", "promise") },
+      { weight: 1, arbitrary: fc.constantFrom<NodeEnding>("throw", "reject", "pair") },
+    ),
+    priority: fc.constantFrom(undefined, undefined, 0, 1, -1, 2 ** 53, 1e308, -1e308, -0, 0.5),
+    isSequential: fc.constantFrom(undefined, undefined, undefined, false, true),
+    resource: fc.constantFrom(undefined, "async", "main-thread"),
+    active: fc.oneof(
+      { weight: 8, arbitrary: fc.constant(undefined) },
+      { weight: 1, arbitrary: fc.record({ constant: garbageArbitrary }) },
+      { weight: 1, arbitrary: fc.record({ pick: fc.nat() }) },
+    ),
+  });
+  return fc
+    .record({
+      parameters: fc.nat(3),
+      nodes: fc.array(node, { minLength: 1, maxLength: maxNodes, size: "max" }),
+      corruption: fc.oneof(
+        { weight: 4, arbitrary: fc.constant(null) },
+        { weight: 1, arbitrary: corruptionArbitrary },
+      ),
+      maxConcurrency: fc.oneof(
+        { weight: 18, arbitrary: fc.constantFrom(undefined, 1, 2, 4, 2 ** 53, Number.POSITIVE_INFINITY) },
+        { weight: 1, arbitrary: garbageArbitrary },
+      ),
+      behavior: fc.oneof(
+        { weight: 18, arbitrary: fc.constantFrom(undefined, ...behaviorNames) },
+        { weight: 1, arbitrary: garbageArbitrary },
+      ),
+      inputs: fc.array(garbageArbitrary, { maxLength: 3 }),
+      mode: fc.constantFrom<FuzzGraph["mode"]>("await", "runSync"),
+    })
+    .map(({ corruption, ...graph }) => {
+      const nodes = [...graph.nodes];
+      if (corruption !== null) {
+        const position = corruption.node % nodes.length;
+        nodes[position] = { ...nodes[position]!, [corruption.option]: corruption.value };
+      }
+      return { ...graph, nodes, inputs: graph.inputs.slice(0, graph.parameters) };
+    });
+}
+
+/** Maps any value to a number, so node functions never throw on what they receive. */
+function fingerprint(value: unknown): number {
+  if (typeof value === "number") {
+    if (Number.isNaN(value)) return 7;
+    if (Object.is(value, -0)) return 11;
+    return Number.isFinite(value) ? Math.abs(Math.round(value % 1_000_003)) : 13;
+  }
+  if (typeof value === "bigint") return Number(value % 1000n) + 17;
+  if (typeof value === "string") return value.length + 19;
+  if (typeof value === "boolean") return value ? 23 : 29;
+  if (value === null) return 31;
+  if (value === undefined) return 37;
+  return typeof value === "symbol" ? 41 : 43;
+}
+
+/** Computes node `index`'s value from its inputs; one mix in five gives 0, a falsy `active` value. */
+export function nodeValue(index: number, inputs: readonly unknown[]): number {
+  let value = index + 1;
+  for (const input of inputs) value = (value * 31 + fingerprint(input)) % 1_000_003;
+  return value % 5 === 0 ? 0 : value;
+}
+
+/** Returns how a node ends in a run: runSync cannot await, so promises become plain values there. */
+function endingIn(graph: FuzzGraph, node: FuzzNode): NodeEnding {
+  if (graph.mode === "await") return node.ending;
+  if (node.ending === "promise") return "value";
+  return node.ending === "reject" ? "throw" : node.ending;
+}
+
+export function nodeErrorMessage(index: number): string {
+  return `node ${index} failed`;
+}
+
+/**
+ * Returns whether the options of every node and of the DAG are valid by the documented rules.
+ * These options are read with `??`, so `null` counts as absent, like `undefined`.
+ */
+export function optionsValid(graph: FuzzGraph): boolean {
+  const absent = (value: unknown) => value === undefined || value === null;
+  const nodesValid = graph.nodes.every(
+    (node) =>
+      (absent(node.priority) || (typeof node.priority === "number" && Number.isFinite(node.priority))) &&
+      (absent(node.isSequential) || typeof node.isSequential === "boolean") &&
+      (absent(node.resource) || node.resource === "async" || node.resource === "main-thread"),
+  );
+  const { maxConcurrency, behavior } = graph;
+  const concurrencyValid =
+    absent(maxConcurrency) ||
+    maxConcurrency === Number.POSITIVE_INFINITY ||
+    (typeof maxConcurrency === "number" && Number.isInteger(maxConcurrency) && maxConcurrency >= 1);
+  return nodesValid && concurrencyValid && (absent(behavior) || behaviorNames.includes(behavior as string));
+}
+
+/** Builds and calls the generated DAG on `engine`, returning its result. */
+export function runFuzzGraph(graph: FuzzGraph, engine: Exclude<EngineKind, "auto">): unknown {
+  const execNodes = graph.nodes.map((node, index) => {
+    const ending = endingIn(graph, node);
+    const options: Record<string, unknown> = { name: `n${index}` };
+    if (node.priority !== undefined) options["priority"] = node.priority;
+    if (node.isSequential !== undefined) options["isSequential"] = node.isSequential;
+    if (node.resource !== undefined) options["resource"] = node.resource;
+    return xn((...inputs: unknown[]) => {
+      const value = nodeValue(index, inputs);
+      if (ending === "throw") throw new Error(nodeErrorMessage(index));
+      if (ending === "reject") return Promise.reject(new Error(nodeErrorMessage(index)));
+      if (ending === "promise") return Promise.resolve(value);
+      return ending === "pair" ? [value, value + 1] : value;
+    }, options as never);
+  });
+
+  const parameterNames = Array.from({ length: graph.parameters }, (_, position) => `p${position}`);
+  // A describing function with exactly `parameters` declared inputs, since dag() reads them.
+  const describe = new Function(
+    "body",
+    `return function generated(${parameterNames.join(", ")}) { return body([${parameterNames.join(", ")}]); };`,
+  )((args: unknown[]) => {
+    const values: unknown[] = [...args];
+    graph.nodes.forEach((node, index) => {
+      const parents = values.length === 0 ? [] : node.picks.map((pick) => values[pick % values.length]);
+      const callOptions: Record<string, unknown> = {};
+      // An `active` pick before any value exists gates nothing, as the interpreter assumes.
+      if (node.active !== undefined && "constant" in node.active) callOptions["active"] = node.active.constant;
+      if (node.active !== undefined && "pick" in node.active && values.length > 0) {
+        callOptions["active"] = values[node.active.pick % values.length];
+      }
+      if (node.ending === "pair") callOptions["unpackTo"] = 2;
+      const call = Object.keys(callOptions).length === 0 ? execNodes[index]! : execNodes[index]!.with(callOptions);
+      const result = call(...(parents as never[]));
+      if (node.ending === "pair") values.push(...(result as unknown as unknown[]));
+      else values.push(result);
+    });
+    return values.slice(args.length);
+  }) as (...args: unknown[]) => unknown;
+
+  const options: Record<string, unknown> = { engine };
+  if (graph.maxConcurrency !== undefined) options["maxConcurrency"] = graph.maxConcurrency;
+  if (graph.behavior !== undefined) options["behavior"] = graph.behavior;
+  const pipeline = dag(describe, options as never);
+  return graph.mode === "runSync" ? pipeline.runSync(...graph.inputs) : pipeline(...graph.inputs);
+}
+
+type SlotState = "succeeded" | "failed" | "skipped";
+
+/** What a generated DAG must do: resolve to `value`, or reject with one of `errors`' messages. */
+export type Expectation =
+  | { readonly resolves: true; readonly value: readonly unknown[] }
+  | { readonly resolves: false; readonly messages: ReadonlySet<string> };
+
+/**
+ * Interprets a generated DAG sequentially, in description order (a topological order), by the
+ * documented rules: a node is skipped when its `active` value is falsy or a dependency was
+ * skipped (or failed, under "all-children"). Under "permissive" a failed node's value is
+ * undefined for its dependents, and reading a key of it fails. Under "strict" the call
+ * rejects with the error of a node that fails when nothing failed before it.
+ */
+export function interpretFuzzGraph(graph: FuzzGraph): Expectation {
+  const behavior = (graph.behavior ?? "strict") as BehaviorName;
+  const stopOnFailure = behavior !== "permissive";
+  const states: SlotState[] = graph.inputs.map(() => "succeeded");
+  const values: unknown[] = [...graph.inputs];
+  for (let position = graph.inputs.length; position < graph.parameters; position += 1) {
+    states.push("succeeded");
+    values.push(undefined);
+  }
+  const failures = new Set<string>();
+
+  graph.nodes.forEach((node, index) => {
+    const ending = endingIn(graph, node);
+    const slots = states.length === 0 ? [] : node.picks.map((pick) => pick % states.length);
+    const activeSlot = node.active !== undefined && "pick" in node.active && states.length > 0 ? node.active.pick % states.length : undefined;
+    const dependencies = activeSlot === undefined ? slots : [...slots, activeSlot];
+
+    let state: SlotState;
+    let value: unknown;
+    const blocked = dependencies.some(
+      (slot) => states[slot] === "skipped" || (stopOnFailure && states[slot] === "failed"),
+    );
+    let active = true;
+    // `active: undefined` is the same as no `active` option.
+    if (node.active !== undefined && "constant" in node.active && node.active.constant !== undefined) {
+      active = Boolean(node.active.constant);
+    }
+    if (activeSlot !== undefined) active = Boolean(values[activeSlot]);
+    if (blocked || !active) {
+      state = "skipped";
+    } else if (ending === "throw" || ending === "reject") {
+      state = "failed";
+      failures.add(nodeErrorMessage(index));
+    } else {
+      state = "succeeded";
+      value = nodeValue(index, slots.map((slot) => values[slot]));
+    }
+
+    if (ending !== "pair") {
+      states.push(state);
+      values.push(value);
+      return;
+    }
+    for (const offset of [0, 1]) {
+      if (state === "succeeded") {
+        states.push("succeeded");
+        values.push((value as number) + offset);
+      } else {
+        // A key read from a failed node fails under "permissive" and is skipped otherwise.
+        states.push(state === "failed" && !stopOnFailure ? "failed" : "skipped");
+        values.push(undefined);
+      }
+    }
+  });
+
+  if (behavior === "strict" && failures.size > 0) return { resolves: false, messages: failures };
+  return { resolves: true, value: values.slice(graph.parameters) };
+}
