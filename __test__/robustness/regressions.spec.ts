@@ -1,6 +1,7 @@
 import test from "ava";
 
 import { TawaziUsageError, close, dag, xn } from "../../index.js";
+import { engines } from "../helpers/engines.js";
 
 const inc = xn(function inc(x: number) {
   return x + 1;
@@ -50,5 +51,50 @@ for (const [label, options] of [["null", null], ["number", 1], ["string", "all"]
     const error = await t.throwsAsync(pipeline.setup(options as never), { instanceOf: TawaziUsageError });
 
     t.regex(error?.message ?? "", /setup\(\): options must be an object/u);
+  });
+}
+
+// The native engine reuses the handle of a finished run for the next run of the same graph, so
+// an execution must keep its own final states once its handle serves other runs.
+for (const engine of engines) {
+  const fails = xn(function fails(x: number) {
+    if (x < 0) throw new Error("negative");
+    return x;
+  });
+
+  test(`execution keeps statuses after later runs [${engine}]`, async (t) => {
+    const tracked = dag(
+      function tracked(x: number) {
+        return [inc(x), fails(x)];
+      },
+      { engine, behavior: "all-children" },
+    );
+    const first = tracked.executor({ excludeNodes: ["inc"] });
+    await first(-1);
+
+    await Promise.all(Array.from({ length: 100 }, (_, x) => tracked(x)));
+    const second = tracked.executor();
+    await second(-2);
+
+    t.deepEqual(first.status("inc"), { state: "skipped", reason: "excluded" });
+    t.is(first.status("fails").state, "failed");
+    t.is(second.status("inc").state, "succeeded");
+    t.is(second.status("fails").state, "failed");
+  });
+
+  test(`stopped execution keeps statuses [${engine}]`, async (t) => {
+    const stopping = dag(
+      function stopping(x: number) {
+        return inc(fails(x));
+      },
+      { engine },
+    );
+    const stopped = stopping.executor();
+    await t.throwsAsync(stopped(-1), { message: "negative" });
+
+    await Promise.all(Array.from({ length: 100 }, (_, x) => stopping(x)));
+
+    t.is(stopped.status("fails").state, "failed");
+    t.deepEqual(stopped.status("inc"), { state: "not-run", reason: "run-stopped" });
   });
 }
