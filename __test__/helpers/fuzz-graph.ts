@@ -137,8 +137,12 @@ export function optionsValid(graph: FuzzGraph): boolean {
   return nodesValid && concurrencyValid && (absent(behavior) || behaviorNames.includes(behavior as string));
 }
 
-/** Builds and calls the generated DAG on `engine`, returning its result. */
-export function runFuzzGraph(graph: FuzzGraph, engine: Exclude<EngineKind, "auto">): unknown {
+/** Builds and calls the generated DAG on `engine`, through an execution when `executorOptions` are given. */
+export function runFuzzGraph(
+  graph: FuzzGraph,
+  engine: Exclude<EngineKind, "auto">,
+  executorOptions?: Record<string, unknown>,
+): unknown {
   const execNodes = graph.nodes.map((node, index) => {
     const ending = endingIn(graph, node);
     const options: Record<string, unknown> = { name: `n${index}` };
@@ -182,10 +186,11 @@ export function runFuzzGraph(graph: FuzzGraph, engine: Exclude<EngineKind, "auto
   if (graph.maxConcurrency !== undefined) options["maxConcurrency"] = graph.maxConcurrency;
   if (graph.behavior !== undefined) options["behavior"] = graph.behavior;
   const pipeline = dag(describe, options as never);
+  if (executorOptions !== undefined) return pipeline.executor(executorOptions)(...graph.inputs);
   return graph.mode === "runSync" ? pipeline.runSync(...graph.inputs) : pipeline(...graph.inputs);
 }
 
-type SlotState = "succeeded" | "failed" | "skipped";
+type SlotState = "succeeded" | "failed" | "skipped" | "not-run";
 
 /** What a generated DAG must do: resolve to `value`, or reject with one of `errors`' messages. */
 export type Expectation =
@@ -198,8 +203,11 @@ export type Expectation =
  * skipped (or failed, under "all-children"). Under "permissive" a failed node's value is
  * undefined for its dependents, and reading a key of it fails. Under "strict" the call
  * rejects with the error of a node that fails when nothing failed before it.
+ *
+ * With `selected` (by slot: the parameters, then the nodes of a graph without pairs), the
+ * nodes outside the selection do not run: their value is undefined, and their dependents run.
  */
-export function interpretFuzzGraph(graph: FuzzGraph): Expectation {
+export function interpretFuzzGraph(graph: FuzzGraph, selected?: readonly boolean[]): Expectation {
   const behavior = (graph.behavior ?? "strict") as BehaviorName;
   const stopOnFailure = behavior !== "permissive";
   const states: SlotState[] = graph.inputs.map(() => "succeeded");
@@ -211,6 +219,11 @@ export function interpretFuzzGraph(graph: FuzzGraph): Expectation {
   const failures = new Set<string>();
 
   graph.nodes.forEach((node, index) => {
+    if (selected !== undefined && !selected[states.length]) {
+      states.push("not-run");
+      values.push(undefined);
+      return;
+    }
     const ending = endingIn(graph, node);
     const slots = states.length === 0 ? [] : node.picks.map((pick) => pick % states.length);
     const activeSlot = node.active !== undefined && "pick" in node.active && states.length > 0 ? node.active.pick % states.length : undefined;
@@ -256,4 +269,78 @@ export function interpretFuzzGraph(graph: FuzzGraph): Expectation {
 
   if (behavior === "strict" && failures.size > 0) return { resolves: false, messages: failures };
   return { resolves: true, value: values.slice(graph.parameters) };
+}
+
+/** A subgraph selection by slot: the parameters, then the nodes of a graph without pairs. */
+export interface FuzzSelection {
+  readonly targets: readonly number[] | null;
+  readonly excluded: readonly number[] | null;
+  readonly roots: readonly number[] | null;
+}
+
+/** Returns the id of a slot: an argument node's id, or the id of the node's only use. */
+function slotId(graph: FuzzGraph, slot: number): string {
+  return slot < graph.parameters ? `generated>>>p${slot}` : `n${slot - graph.parameters}`;
+}
+
+/** Returns the executor options naming the slots of `selection` by id. */
+export function selectionOptions(graph: FuzzGraph, selection: FuzzSelection): Record<string, unknown> {
+  const options: Record<string, unknown> = {};
+  const ids = (slots: readonly number[]) => slots.map((slot) => slotId(graph, slot));
+  if (selection.targets !== null) options["targetNodes"] = ids(selection.targets);
+  if (selection.excluded !== null) options["excludeNodes"] = ids(selection.excluded);
+  if (selection.roots !== null) options["rootNodes"] = ids(selection.roots);
+  return options;
+}
+
+/** Marks the slots reachable from `starts` through `edges` (parents or children), starts included. */
+function reach(edges: readonly (readonly number[])[], starts: readonly number[]): boolean[] {
+  const reached = edges.map(() => false);
+  const pending = [...starts];
+  for (const start of starts) reached[start] = true;
+  while (pending.length > 0) {
+    for (const next of edges[pending.pop()!]!) {
+      if (reached[next]) continue;
+      reached[next] = true;
+      pending.push(next);
+    }
+  }
+  return reached;
+}
+
+/**
+ * Computes which slots a selection runs in a graph without pairs, by the documented rules. The
+ * roots and their descendants are kept, the excluded nodes and their descendants removed, and
+ * then the targets and their ancestors kept. Argument nodes always run. Returns "invalid" where
+ * executor() must raise a TawaziUsageError: a root with a parent that is not a DAG input, or a
+ * target that the other selections removed.
+ */
+export function selectedSlots(graph: FuzzGraph, selection: FuzzSelection): boolean[] | "invalid" {
+  const parents: number[][] = Array.from({ length: graph.parameters }, () => []);
+  graph.nodes.forEach((node) => {
+    const count = parents.length;
+    const slots = count === 0 ? [] : node.picks.map((pick) => pick % count);
+    if (node.active !== undefined && "pick" in node.active && count > 0) slots.push(node.active.pick % count);
+    parents.push([...new Set(slots)]);
+  });
+  const children: number[][] = parents.map(() => []);
+  parents.forEach((list, slot) => list.forEach((parent) => children[parent]!.push(slot)));
+
+  let mask = parents.map(() => true);
+  if (selection.roots !== null) {
+    const notRoot = selection.roots.some((root) => parents[root]!.some((parent) => parent >= graph.parameters));
+    if (notRoot) return "invalid";
+    const reached = reach(children, selection.roots);
+    mask = mask.map((kept, slot) => kept && reached[slot]!);
+  }
+  if (selection.excluded !== null && selection.excluded.length > 0) {
+    const removed = reach(children, selection.excluded);
+    mask = mask.map((kept, slot) => kept && !removed[slot]);
+  }
+  if (selection.targets !== null) {
+    if (selection.targets.some((target) => !mask[target])) return "invalid";
+    const needed = reach(parents, selection.targets);
+    mask = mask.map((kept, slot) => kept && needed[slot]!);
+  }
+  return mask.map((kept, slot) => kept || slot < graph.parameters);
 }
