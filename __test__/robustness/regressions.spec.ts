@@ -98,3 +98,18 @@ for (const engine of engines) {
     t.deepEqual(stopped.status("inc"), { state: "not-run", reason: "run-stopped" });
   });
 }
+
+// A null camelCase setting was read as absent, because `??` fell back to the absent snake_case
+// spelling, so these two were ignored while `priority: null` was rejected.
+for (const [label, config] of [
+  ["isSequential null", { nodes: { inc: { isSequential: null } } }],
+  ["maxConcurrency null", { maxConcurrency: null }],
+  ["priority null", { nodes: { inc: { priority: null } } }],
+  ["is_sequential null", { nodes: { inc: { is_sequential: null } } }],
+] as const) {
+  test(`config ${label} rejected`, (t) => {
+    const error = t.throws(() => pipeline.clone().configFromDict(config), { instanceOf: TawaziUsageError });
+
+    t.regex(error?.message ?? "", /received null/u);
+  });
+}

@@ -148,7 +148,9 @@ function readSetting<K extends string>(
         "of the same setting; give only one of them.",
     );
   }
-  return camelValue ?? snakeValue;
+  // Only undefined counts as absent: `??` would drop a null camelCase value in favour of an
+  // absent snake_case one, so `isSequential: null` was ignored while `priority: null` was not.
+  return camelValue !== undefined ? camelValue : snakeValue;
 }
 
 /** Describes an alias as the id or the tag it is, for the message about a node configured twice. */
