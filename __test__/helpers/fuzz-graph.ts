@@ -117,12 +117,9 @@ export function nodeErrorMessage(index: number): string {
   return `node ${index} failed`;
 }
 
-/**
- * Returns whether the options of every node and of the DAG are valid by the documented rules.
- * These options are read with `??`, so `null` counts as absent, like `undefined`.
- */
+/** Returns whether the options of every node and of the DAG are valid by the documented rules. */
 export function optionsValid(graph: FuzzGraph): boolean {
-  const absent = (value: unknown) => value === undefined || value === null;
+  const absent = (value: unknown) => value === undefined;
   const nodesValid = graph.nodes.every(
     (node) =>
       (absent(node.priority) || (typeof node.priority === "number" && Number.isFinite(node.priority))) &&
@@ -137,12 +134,16 @@ export function optionsValid(graph: FuzzGraph): boolean {
   return nodesValid && concurrencyValid && (absent(behavior) || behaviorNames.includes(behavior as string));
 }
 
-/** Builds and calls the generated DAG on `engine`, through an execution when `executorOptions` are given. */
-export function runFuzzGraph(
-  graph: FuzzGraph,
-  engine: Exclude<EngineKind, "auto">,
-  executorOptions?: Record<string, unknown>,
-): unknown {
+/** How `runFuzzGraph` calls a generated DAG besides a plain call. */
+export interface FuzzCall {
+  /** Run through an execution with these options. */
+  readonly executorOptions?: Record<string, unknown>;
+  /** Apply this configuration with configFromDict first. */
+  readonly config?: unknown;
+}
+
+/** Builds and calls the generated DAG on `engine`, as `call` says. */
+export function runFuzzGraph(graph: FuzzGraph, engine: Exclude<EngineKind, "auto">, call: FuzzCall = {}): unknown {
   const execNodes = graph.nodes.map((node, index) => {
     const ending = endingIn(graph, node);
     const options: Record<string, unknown> = { name: `n${index}` };
@@ -186,7 +187,8 @@ export function runFuzzGraph(
   if (graph.maxConcurrency !== undefined) options["maxConcurrency"] = graph.maxConcurrency;
   if (graph.behavior !== undefined) options["behavior"] = graph.behavior;
   const pipeline = dag(describe, options as never);
-  if (executorOptions !== undefined) return pipeline.executor(executorOptions)(...graph.inputs);
+  if (call.config !== undefined) pipeline.configFromDict(call.config);
+  if (call.executorOptions !== undefined) return pipeline.executor(call.executorOptions)(...graph.inputs);
   return graph.mode === "runSync" ? pipeline.runSync(...graph.inputs) : pipeline(...graph.inputs);
 }
 

@@ -158,8 +158,7 @@ function validXnOptions(options: unknown): boolean {
   if (Object.keys(record).some((key) => !(key in xnOptionArbitraries))) return false;
   const { name, priority, isSequential, resource, tag, setup, debug, unpackTo } = record;
   const isTag = (value: unknown) => typeof value === "string" && value !== "";
-  // Options are read with `??`, so null counts as absent, except where a check comes first.
-  const absent = (value: unknown) => value === undefined || value === null;
+  const absent = (value: unknown) => value === undefined;
   return (
     (name === undefined || isTag(name)) &&
     (absent(priority) || (typeof priority === "number" && Number.isFinite(priority))) &&

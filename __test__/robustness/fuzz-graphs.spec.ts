@@ -5,7 +5,7 @@ import fc from "fast-check";
 
 import { TawaziError, TawaziUsageError } from "../../index.js";
 import { engines } from "../helpers/engines.js";
-import { fuzzRuns, outcomeOf } from "../helpers/fuzz.js";
+import { fuzzRuns, garbageArbitrary, outcomeOf } from "../helpers/fuzz.js";
 import {
   type Expectation,
   type FuzzGraph,
@@ -98,7 +98,7 @@ for (const engine of engines) {
         fc.asyncProperty(selectionCaseArbitrary, async ({ graph, selection }) => {
           const selected = selectedSlots(graph, selection);
           const outcome = await outcomeOf(
-            () => runFuzzGraph(graph, engine, selectionOptions(graph, selection)),
+            () => runFuzzGraph(graph, engine, { executorOptions: selectionOptions(graph, selection) }),
             isNodeError,
           );
           if (selected === "invalid") {
@@ -108,6 +108,71 @@ for (const engine of engines) {
             return;
           }
           checkOutcome(outcome, interpretFuzzGraph(graph, selected));
+        }),
+        { numRuns: fuzzRuns(600) },
+      ),
+    );
+  });
+}
+
+/** A configuration of a generated DAG: node settings by id, and maybe garbage in one place. */
+function configArbitrary(graph: FuzzGraph) {
+  const settings = fc.record(
+    {
+      priority: fc.oneof(
+        { weight: 9, arbitrary: fc.constantFrom(0, 3, -3, 2 ** 53, 1e308) },
+        { weight: 1, arbitrary: garbageArbitrary },
+      ),
+      isSequential: fc.oneof({ weight: 9, arbitrary: fc.boolean() }, { weight: 1, arbitrary: garbageArbitrary }),
+    },
+    { requiredKeys: [] },
+  );
+  const ids = graph.nodes.map((_, index) => `n${index}`);
+  return fc.record(
+    {
+      nodes: fc.dictionary(fc.constantFrom(...ids), settings, { maxKeys: 4 }),
+      maxConcurrency: fc.oneof(
+        { weight: 9, arbitrary: fc.constantFrom(1, 2, 3, Number.POSITIVE_INFINITY) },
+        { weight: 1, arbitrary: garbageArbitrary },
+      ),
+    },
+    { requiredKeys: [] },
+  );
+}
+
+/** Returns whether a configuration's values are valid: finite priorities, boolean flags, a limit ≥ 1. */
+function configValid(config: { nodes?: Record<string, { priority?: unknown; isSequential?: unknown }>; maxConcurrency?: unknown }): boolean {
+  const absent = (value: unknown) => value === undefined;
+  const settingsValid = Object.values(config.nodes ?? {}).every(
+    ({ priority, isSequential }) =>
+      (absent(priority) || (typeof priority === "number" && Number.isFinite(priority))) &&
+      (absent(isSequential) || typeof isSequential === "boolean"),
+  );
+  const limit = config.maxConcurrency;
+  const limitValid =
+    absent(limit) || limit === Number.POSITIVE_INFINITY || (typeof limit === "number" && Number.isInteger(limit) && limit >= 1);
+  return settingsValid && limitValid;
+}
+
+const configCaseArbitrary = fuzzGraphArbitrary(12)
+  .filter(optionsValid)
+  .chain((graph) => fc.record({ graph: fc.constant(graph), config: configArbitrary(graph) }));
+
+for (const engine of engines) {
+  test(`configured DAGs match the interpreter [${engine}]`, async (t) => {
+    t.timeout(60_000);
+    await t.notThrowsAsync(
+      fc.assert(
+        fc.asyncProperty(configCaseArbitrary, async ({ graph, config }) => {
+          const outcome = await outcomeOf(() => runFuzzGraph(graph, engine, { config }), isNodeError);
+          if (!configValid(config)) {
+            if (outcome.ok || !(outcome.error instanceof TawaziUsageError)) {
+              throw new Error("configFromDict() accepted an invalid configuration");
+            }
+            return;
+          }
+          // A configuration changes the order of the nodes, never their values.
+          checkOutcome(outcome, interpretFuzzGraph(graph));
         }),
         { numRuns: fuzzRuns(600) },
       ),

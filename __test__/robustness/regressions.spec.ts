@@ -113,3 +113,30 @@ for (const [label, config] of [
     t.regex(error?.message ?? "", /received null/u);
   });
 }
+
+// These options read null as absent through `??` and ran with their defaults, while null for
+// name, tag or engine was rejected.
+const nullOptions: [string, () => unknown][] = [
+  ["xn priority", () => xn(inc.fn, { priority: null as never })],
+  ["xn isSequential", () => xn(inc.fn, { isSequential: null as never })],
+  ["xn resource", () => xn(inc.fn, { resource: null as never })],
+  ["xn setup", () => xn(inc.fn, { setup: null as never })],
+  ["xn debug", () => xn(inc.fn, { debug: null as never })],
+  ["dag maxConcurrency", () => dag(function nulls(x: number) { return inc(x); }, { maxConcurrency: null as never })],
+  ["dag behavior", () => dag(function nulls(x: number) { return inc(x); }, { behavior: null as never })],
+  ["compose name", () => pipeline.compose({ name: null as never, inputs: [], outputs: "inc" })],
+];
+
+for (const [label, act] of nullOptions) {
+  test(`${label} null rejected`, (t) => {
+    const error = t.throws(act, { instanceOf: TawaziUsageError });
+
+    t.regex(error?.message ?? "", /received null/u);
+  });
+}
+
+test("close timeout null rejected", async (t) => {
+  const error = await t.throwsAsync(close({ timeout: null as never }), { instanceOf: TawaziUsageError });
+
+  t.regex(error?.message ?? "", /received null/u);
+});

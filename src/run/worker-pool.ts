@@ -116,7 +116,7 @@ export async function close(options: CloseOptions = {}): Promise<void> {
     throw new TawaziUsageError(`close(): options must be an object, received ${describeValue(options)}.`);
   }
   checkKeys("close()", "option", options, ["timeout"]);
-  const timeout = options.timeout ?? 5000;
+  const timeout = options.timeout === undefined ? 5000 : options.timeout;
   if (!(typeof timeout === "number" && timeout >= 0)) {
     throw new TawaziUsageError(
       `close(): option timeout must be a number of milliseconds ≥ 0, received ${describeValue(timeout)}.`,

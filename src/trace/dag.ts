@@ -336,8 +336,14 @@ export function dag<A extends unknown[], R>(
       `${where}: the describing function has no name; use a named function or pass { name: "..." }.`,
     );
   }
-  const maxConcurrency = validateMaxConcurrency(where, options.maxConcurrency ?? 1);
-  const behavior = validateChoice(where, "behavior", options.behavior ?? "strict", behaviorNames);
+  // Only undefined selects a default: null is an invalid value like any other, as for name and engine.
+  const maxConcurrency = validateMaxConcurrency(where, options.maxConcurrency === undefined ? 1 : options.maxConcurrency);
+  const behavior = validateChoice(
+    where,
+    "behavior",
+    options.behavior === undefined ? "strict" : options.behavior,
+    behaviorNames,
+  );
   const engine =
     options.engine === undefined
       ? undefined

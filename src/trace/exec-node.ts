@@ -185,7 +185,7 @@ xn.worker = function worker<F extends Fn = Fn>(
   checkKeys(where, "option", options, workerOptionKeys);
   const transfer = validateTransfer(where, options.transfer);
   const { transfer: _transfer, ...nodeOptions } = options;
-  const nodeName = options.name ?? exportName;
+  const nodeName = options.name === undefined ? exportName : options.name;
 
   const runExport = (...args: unknown[]): Promise<unknown> =>
     runInWorker({
@@ -266,18 +266,23 @@ function makeExecNode<F extends Fn>(
     );
   }
 
-  const priority = validatePriority(where, options.priority ?? 0);
+  // Only undefined selects a default: null is an invalid value like any other, as for name and tag.
+  const priority = validatePriority(where, options.priority === undefined ? 0 : options.priority);
   const isSequential = validateBoolean(
     where,
     options.isSequential === undefined ? "cfg.TAWAZI_IS_SEQUENTIAL (the default of isSequential)" : "isSequential",
-    options.isSequential ?? cfg.TAWAZI_IS_SEQUENTIAL,
+    options.isSequential === undefined ? cfg.TAWAZI_IS_SEQUENTIAL : options.isSequential,
   );
   const resource = worker
     ? Resource.worker
-    : validateResource(where, options.resource ?? cfg.TAWAZI_DEFAULT_RESOURCE, options.resource === undefined);
+    : validateResource(
+        where,
+        options.resource === undefined ? cfg.TAWAZI_DEFAULT_RESOURCE : options.resource,
+        options.resource === undefined,
+      );
   const tags = validateTags(where, options.tag);
-  const setup = validateBoolean(where, "setup", options.setup ?? false);
-  const debug = validateBoolean(where, "debug", options.debug ?? false);
+  const setup = validateBoolean(where, "setup", options.setup === undefined ? false : options.setup);
+  const debug = validateBoolean(where, "debug", options.debug === undefined ? false : options.debug);
   if (setup && debug) {
     throw new TawaziUsageError(
       `${where}: node "${name}" is declared both setup and debug; a node can be one or the ` +
