@@ -140,3 +140,30 @@ test("close timeout null rejected", async (t) => {
 
   t.regex(error?.message ?? "", /received null/u);
 });
+
+// A revoked Proxy passed as a constant made dag() or the run throw a TypeError from inside the
+// library, which inspected it (`instanceof`, reading a key) to look for traced values.
+const kind = xn(function kind(value: unknown) {
+  return typeof value;
+});
+
+function revoked<T extends object>(target: T): T {
+  const { proxy, revoke } = Proxy.revocable(target, {});
+  revoke();
+  return proxy;
+}
+
+for (const engine of engines) {
+  test(`revoked proxy constants pass through [${engine}]`, async (t) => {
+    const object = revoked({});
+    const callable = revoked(() => 1);
+    const constants = dag(
+      function constants() {
+        return [kind(object), kind(callable), kind([object]), kind({ callable })];
+      },
+      { engine },
+    );
+
+    t.deepEqual(await constants(), ["object", "function", "object", "object"]);
+  });
+}

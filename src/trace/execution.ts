@@ -17,7 +17,7 @@ import type { Run, Settlement } from "../run/run.js";
 import type { Alias } from "./aliases.js";
 import type { DagCore, IdSelection } from "./dag-core.js";
 import { type DAG, coreOf, refuseWhileDescribing } from "./dag.js";
-import { Template } from "./template.js";
+import { OpaqueConstant, Template } from "./template.js";
 import { TracedRef } from "./traced.js";
 import { checkKeys, validateBoolean } from "./validate.js";
 
@@ -409,6 +409,8 @@ class ExecutionState {
 /** Bytes standing for an argument entry: a reference by index, a constant by its serialization. */
 function constantKey(entry: unknown): Uint8Array | string {
   if (entry instanceof TracedRef) return `ref ${entry.index}`;
+  // NOTE: a Proxy constant is keyed by its kind only, so changing it does not invalidate a cache.
+  if (entry instanceof OpaqueConstant) return "proxy constant";
   if (entry instanceof Template) {
     return `template ${entry.slots.map((slot) => `${slot.path.join(".")}=${slot.ref.index}`).join(",")}`;
   }
