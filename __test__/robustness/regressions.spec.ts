@@ -167,3 +167,16 @@ for (const engine of engines) {
     t.deepEqual(await constants(), ["object", "function", "object", "object"]);
   });
 }
+
+// xn() and dag() read the name of a revoked Proxy and threw its TypeError.
+test("xn rejects a revoked function proxy", (t) => {
+  const error = t.throws(() => xn(revoked(() => 1), { name: "revoked" }), { instanceOf: TawaziUsageError });
+
+  t.regex(error?.message ?? "", /received a revoked Proxy/u);
+});
+
+test("dag rejects a revoked function proxy", (t) => {
+  const error = t.throws(() => dag(revoked(() => 1)), { instanceOf: TawaziUsageError });
+
+  t.regex(error?.message ?? "", /received a revoked Proxy/u);
+});

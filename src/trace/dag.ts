@@ -16,6 +16,7 @@ import type { Resolved, Traceable, Traced } from "./traced.js";
 import {
   checkKeys,
   closestMatches,
+  isRevokedProxy,
   validateChoice,
   validateMaxConcurrency,
 } from "./validate.js";
@@ -296,10 +297,9 @@ export function dag<A extends unknown[], R>(
   options: DagOptions = {},
 ): DAG<A, Resolved<R>> {
   const where = "dag()";
-  if (typeof describe !== "function") {
-    throw new TawaziUsageError(
-      `${where}: expected a describing function, received ${describeValue(describe)}.`,
-    );
+  if (typeof describe !== "function" || isRevokedProxy(describe)) {
+    const received = typeof describe === "function" ? "a revoked Proxy" : describeValue(describe);
+    throw new TawaziUsageError(`${where}: expected a describing function, received ${received}.`);
   }
   if (/^class\b/u.test(Function.prototype.toString.call(describe))) {
     throw new TawaziUsageError(

@@ -9,6 +9,7 @@ import { type CallSpec, currentBuilder } from "./builder.js";
 import type { Traceable, Traced } from "./traced.js";
 import {
   checkKeys,
+  isRevokedProxy,
   validateBoolean,
   validatePriority,
   validateTags,
@@ -236,9 +237,10 @@ function makeExecNode<F extends Fn>(
   where: string,
   worker: boolean,
 ): ExecNode<F> {
-  if (typeof fn !== "function") {
+  if (typeof fn !== "function" || isRevokedProxy(fn)) {
+    const received = typeof fn === "function" ? "a revoked Proxy" : describeValue(fn);
     throw new TawaziUsageError(
-      `${where}: expected a function as first argument, received ${describeValue(fn)}. ` +
+      `${where}: expected a function as first argument, received ${received}. ` +
         "Pass the function to run as a node.",
     );
   }
