@@ -208,7 +208,7 @@ for (const engine of engines) {
             }
           },
         ),
-        { numRuns: fuzzRuns(300) },
+        { numRuns: fuzzRuns(800) },
       ),
     );
   });
@@ -248,7 +248,7 @@ for (const engine of engines) {
             }
           },
         ),
-        { numRuns: fuzzRuns(300) },
+        { numRuns: fuzzRuns(800) },
       ),
     );
   });
@@ -288,7 +288,7 @@ for (const engine of engines) {
             }
           },
         ),
-        { numRuns: fuzzRuns(300) },
+        { numRuns: fuzzRuns(800) },
       ),
     );
   });
@@ -321,7 +321,7 @@ for (const engine of engines) {
             if (again.ok) throw new Error("a second call of one execution resolved");
           },
         ),
-        { numRuns: fuzzRuns(400) },
+        { numRuns: fuzzRuns(1000) },
       ),
     );
   });
@@ -355,7 +355,7 @@ for (const engine of engines) {
             await outcomeOf(() => calls[which]!(value));
           },
         ),
-        { numRuns: fuzzRuns(400) },
+        { numRuns: fuzzRuns(1000) },
       ),
     );
   });
@@ -412,7 +412,7 @@ for (const engine of engines) {
             throw new Error(`the configured DAG returned ${JSON.stringify(result.value)}`);
           }
         }),
-        { numRuns: fuzzRuns(300) },
+        { numRuns: fuzzRuns(800) },
       ),
     );
   });
@@ -429,7 +429,7 @@ test("configuration file paths fuzz", async (t) => {
         );
         if (outcome.ok) throw new Error(`a configuration path ${String(filePath)} was accepted`);
       }),
-      { numRuns: fuzzRuns(100) },
+      { numRuns: fuzzRuns(300) },
     ),
   );
 });

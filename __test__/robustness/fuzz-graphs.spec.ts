@@ -57,7 +57,7 @@ for (const engine of engines) {
     await t.notThrowsAsync(
       fc.assert(
         fc.asyncProperty(fuzzGraphArbitrary(8), (graph) => checkGraph(graph, engine)),
-        { numRuns: fuzzRuns(1500) },
+        { numRuns: fuzzRuns(4000) },
       ),
     );
   });
@@ -67,7 +67,7 @@ for (const engine of engines) {
     await t.notThrowsAsync(
       fc.assert(
         fc.asyncProperty(fuzzGraphArbitrary(60), (graph) => checkGraph(graph, engine)),
-        { numRuns: fuzzRuns(300) },
+        { numRuns: fuzzRuns(600) },
       ),
     );
   });
@@ -109,7 +109,7 @@ for (const engine of engines) {
           }
           checkOutcome(outcome, interpretFuzzGraph(graph, selected));
         }),
-        { numRuns: fuzzRuns(600) },
+        { numRuns: fuzzRuns(1500) },
       ),
     );
   });
@@ -174,7 +174,7 @@ for (const engine of engines) {
           // A configuration changes the order of the nodes, never their values.
           checkOutcome(outcome, interpretFuzzGraph(graph));
         }),
-        { numRuns: fuzzRuns(600) },
+        { numRuns: fuzzRuns(1500) },
       ),
     );
   });
