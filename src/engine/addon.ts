@@ -18,6 +18,8 @@ export interface NativeAddon {
   compoundPriorities(graph: object, out: Float64Array): void;
   topologicalOrder(graph: object, out: Uint32Array): void;
   createRun(graph: object, mask: Uint8Array | null, maxConcurrency: number, behavior: number): object;
+  /** Starts a new run in the handle of a finished one, with the arguments of `createRun`. */
+  resetRun(run: object, graph: object, mask: Uint8Array | null, maxConcurrency: number, behavior: number): void;
   take(run: object, out: Uint32Array): number;
   finish(run: object, node: number, outcome: number): boolean;
   isFinished(run: object): boolean;

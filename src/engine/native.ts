@@ -1,3 +1,5 @@
+import assert from "node:assert/strict";
+
 import type { CompiledGraph } from "../graph/compiled.js";
 import { TawaziCycleError } from "../errors.js";
 import type { NativeAddon } from "./addon.js";
@@ -14,6 +16,8 @@ import type { Outcome, RunPlan, ScheduleRun, Scheduler } from "./scheduler.js";
  */
 export function nativeScheduler(addon: NativeAddon): Scheduler {
   const handles = new WeakMap<CompiledGraph, { revision: number; handle: object }>();
+  /** Finished run handles of each graph handle, reset and reused by the next runs. */
+  const idleRuns = new WeakMap<object, object[]>();
 
   const graphHandle = (graph: CompiledGraph): object => {
     const known = handles.get(graph);
@@ -36,8 +40,20 @@ export function nativeScheduler(addon: NativeAddon): Scheduler {
     start(graph: CompiledGraph, plan: RunPlan): ScheduleRun {
       // The addon counts the budget in 64-bit integers: a limit no run can reach means none.
       const limit = plan.maxConcurrency > Number.MAX_SAFE_INTEGER ? Number.POSITIVE_INFINITY : plan.maxConcurrency;
-      const run = addon.createRun(graphHandle(graph), plan.mask, limit, plan.behavior);
-      return new NativeScheduleRun(addon, run, graph.size, useThreadDrive());
+      const handle = graphHandle(graph);
+      if (useThreadDrive()) {
+        return new NativeScheduleRun(addon, addon.createRun(handle, plan.mask, limit, plan.behavior), graph.size, true, undefined);
+      }
+
+      let idle = idleRuns.get(handle);
+      if (idle === undefined) {
+        idle = [];
+        idleRuns.set(handle, idle);
+      }
+      let run = idle.pop();
+      if (run === undefined) run = addon.createRun(handle, plan.mask, limit, plan.behavior);
+      else addon.resetRun(run, handle, plan.mask, limit, plan.behavior);
+      return new NativeScheduleRun(addon, run, graph.size, false, idle);
     },
   };
 }
@@ -60,6 +76,12 @@ function useThreadDrive(): boolean {
 /** Completions buffered before they cross to the addon, as (node, outcome) pairs. */
 const completionPairs = 1024;
 
+/**
+ * Most finished run handles kept per graph for reuse. A burst of concurrent runs leaves at most
+ * this many behind; the rest are freed by their finalizers.
+ */
+const idleRunLimit = 64;
+
 class NativeScheduleRun implements ScheduleRun {
   private done: boolean;
   /** Completions not yet applied by the addon; they cross with the next take. */
@@ -70,11 +92,19 @@ class NativeScheduleRun implements ScheduleRun {
   readonly drive: ((onBatch: (batch: Uint32Array) => void) => void) | undefined;
   readonly abandon: (() => void) | undefined;
 
+  /** Set once the run finished and its handle went back to the idle list: the states are a copy. */
+  private released = false;
+
+  /**
+   * `idle` receives the run handle when the run finishes, so a later run of the same graph can
+   * reset and reuse it. It is undefined for a thread-driven run, whose handle the thread holds too.
+   */
   constructor(
     private readonly addon: NativeAddon,
     private readonly run: object,
     size: number,
     threaded: boolean,
+    private readonly idle: object[] | undefined,
   ) {
     this.done = addon.isFinished(run);
     this.stateBuffer = new Uint8Array(size);
@@ -86,18 +116,34 @@ class NativeScheduleRun implements ScheduleRun {
   }
 
   get finished(): boolean {
+    if (this.released) return true;
     this.flush();
+    if (this.done) this.release();
     return this.done;
   }
 
-  /** A copy of the states, refreshed on each read. */
+  /** A copy of the states, refreshed on each read until the run finishes. */
   get states(): Uint8Array {
+    if (this.released) return this.stateBuffer;
     this.flush();
     this.addon.copyStates(this.run, this.stateBuffer);
+    if (this.done) this.release();
     return this.stateBuffer;
   }
 
+  /**
+   * Keeps the final states and hands the run handle to the idle list. Once the run finished, the
+   * run layer reads only `finished` and `states`, and both return values kept on this side.
+   */
+  private release(): void {
+    if (this.idle === undefined || this.released) return;
+    this.addon.copyStates(this.run, this.stateBuffer);
+    this.released = true;
+    if (this.idle.length < idleRunLimit) this.idle.push(this.run);
+  }
+
   take(out: Uint32Array): number {
+    if (this.released) return 0;
     const count = this.completionCount;
     if (count === 0) return this.addon.take(this.run, out);
     this.completionCount = 0;
@@ -113,6 +159,7 @@ class NativeScheduleRun implements ScheduleRun {
    * applies it at once, because the scheduler thread waits for it.
    */
   finish(node: number, outcome: Outcome): void {
+    assert(!this.released, "a node finished after its native run was released");
     if (this.threaded) {
       this.done = this.addon.finish(this.run, node, outcome);
       return;

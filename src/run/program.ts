@@ -1,7 +1,7 @@
 import type { CompiledGraph } from "../graph/compiled.js";
 import type { SetupOrigin } from "../trace/builder.js";
 import { TracedRef } from "../trace/traced.js";
-import { Template } from "../trace/template.js";
+import { OpaqueConstant, Template } from "../trace/template.js";
 
 /**
  * Everything one run needs besides the arguments: the compiled graph for the engine, and
@@ -44,5 +44,6 @@ export const LimitFlag = {
 export function resolveEntry(entry: unknown, results: readonly unknown[]): unknown {
   if (entry instanceof TracedRef) return results[entry.index];
   if (entry instanceof Template) return entry.build(results);
+  if (entry instanceof OpaqueConstant) return entry.value;
   return entry;
 }

@@ -121,7 +121,11 @@ export interface CloseOptions {
  * its threads. The next worker node starts a new pool.
  */
 export async function close(options: CloseOptions = {}): Promise<void> {
-  const timeout = options.timeout ?? 5000;
+  if (typeof options !== "object" || options === null) {
+    throw new TawaziUsageError(`close(): options must be an object, received ${describeValue(options)}.`);
+  }
+  checkKeys("close()", "option", options, ["timeout"]);
+  const timeout = options.timeout === undefined ? 5000 : options.timeout;
   if (!(typeof timeout === "number" && timeout >= 0)) {
     throw new TawaziUsageError(
       `close(): option timeout must be a number of milliseconds ≥ 0, received ${describeValue(timeout)}.`,

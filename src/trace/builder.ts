@@ -1,9 +1,11 @@
+import { types } from "node:util";
+
 import { TawaziUsageError } from "../errors.js";
 import { NodeFlag, NodeKind } from "../graph/flags.js";
 import type { SetupCache } from "../run/setup-cache.js";
 import type { ExecNode } from "./exec-node.js";
 import { TracedRef, makeTraced, tracedRefOf } from "./traced.js";
-import { Template, scanForTraced } from "./template.js";
+import { OpaqueConstant, Template, scanForTraced } from "./template.js";
 
 /** Options of one use of an ExecNode, after validation. */
 export interface CallSpec {
@@ -270,7 +272,8 @@ export class GraphBuilder {
 
   /**
    * Turns a describe-time value into what the run layer resolves: a TracedRef, a Template of a
-   * plain container holding traced values, or the constant itself (same object, not copied).
+   * plain container holding traced values, an OpaqueConstant around a Proxy, or the constant
+   * itself (same object, not copied).
    */
   toEntry(value: unknown, node: number): unknown {
     const ref = tracedRefOf(value);
@@ -280,7 +283,9 @@ export class GraphBuilder {
       return ref;
     }
 
+    if (typeof value === "function" && types.isProxy(value)) return new OpaqueConstant(value);
     if (typeof value !== "object" || value === null) return value;
+    if (types.isProxy(value)) return new OpaqueConstant(value);
 
     const slots = scanForTraced(value);
     if (slots === undefined) return value;

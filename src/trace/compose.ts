@@ -45,7 +45,7 @@ export function composeCore(core: DagCore, options: ComposeOptions): DagCore {
       `${where}: option inputs must be an array of aliases, received ${describeValue(options.inputs)}.`,
     );
   }
-  const name = options.name ?? `${core.name}_composed`;
+  const name = options.name === undefined ? `${core.name}_composed` : options.name;
   if (typeof name !== "string" || name === "") {
     throw new TawaziUsageError(`${where}: option name must be a non-empty string, received ${describeValue(name)}.`);
   }

@@ -148,7 +148,9 @@ function readSetting<K extends string>(
         "of the same setting; give only one of them.",
     );
   }
-  return camelValue ?? snakeValue;
+  // Only undefined counts as absent: `??` would drop a null camelCase value in favour of an
+  // absent snake_case one, so `isSequential: null` was ignored while `priority: null` was not.
+  return camelValue !== undefined ? camelValue : snakeValue;
 }
 
 /** Describes an alias as the id or the tag it is, for the message about a node configured twice. */
@@ -177,7 +179,15 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * ignored. A YAML file must hold one document, and YAML warnings (such as an unknown `!tag`)
  * are errors, since the value they produce is not what the file meant.
  */
-export function readConfigDocument(path: string, format: "json" | "yaml", where: string): unknown {
+export function readConfigDocument(path: unknown, format: "json" | "yaml", where: string): unknown {
+  // readFileSync would read a number as a file descriptor (0 is standard input, so the call
+  // could wait forever), and a Buffer or URL has no printable name for the messages below.
+  if (typeof path !== "string" || path === "") {
+    throw new TawaziUsageError(
+      `${where}: the configuration file path must be a non-empty string, received ` +
+        `${describeValue(path)}. Pass the path of a ${format === "json" ? "JSON" : "YAML"} file.`,
+    );
+  }
   const label = `${format === "json" ? "JSON" : "YAML"} configuration file ${JSON.stringify(path)}`;
   let text = readText(path, label, where);
   if (text.startsWith("\uFEFF")) text = text.slice(1);

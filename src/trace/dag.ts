@@ -22,6 +22,7 @@ import type { Resolved, Traceable, Traced } from "./traced.js";
 import {
   checkKeys,
   closestMatches,
+  isRevokedProxy,
   validateChoice,
   validateMaxConcurrency,
 } from "./validate.js";
@@ -327,10 +328,9 @@ export function dag<A extends unknown[], R>(
   options: DagOptions = {},
 ): DAG<A, Resolved<R>> {
   const where = "dag()";
-  if (typeof describe !== "function") {
-    throw new TawaziUsageError(
-      `${where}: expected a describing function, received ${describeValue(describe)}.`,
-    );
+  if (typeof describe !== "function" || isRevokedProxy(describe)) {
+    const received = typeof describe === "function" ? "a revoked Proxy" : describeValue(describe);
+    throw new TawaziUsageError(`${where}: expected a describing function, received ${received}.`);
   }
   if (/^class\b/u.test(Function.prototype.toString.call(describe))) {
     throw new TawaziUsageError(
@@ -367,8 +367,14 @@ export function dag<A extends unknown[], R>(
       `${where}: the describing function has no name; use a named function or pass { name: "..." }.`,
     );
   }
-  const maxConcurrency = validateMaxConcurrency(where, options.maxConcurrency ?? 1);
-  const behavior = validateChoice(where, "behavior", options.behavior ?? "strict", behaviorNames);
+  // Only undefined selects a default: null is an invalid value like any other, as for name and engine.
+  const maxConcurrency = validateMaxConcurrency(where, options.maxConcurrency === undefined ? 1 : options.maxConcurrency);
+  const behavior = validateChoice(
+    where,
+    "behavior",
+    options.behavior === undefined ? "strict" : options.behavior,
+    behaviorNames,
+  );
   const engine =
     options.engine === undefined
       ? undefined

@@ -9,6 +9,7 @@ import { type CallSpec, currentBuilder } from "./builder.js";
 import type { Traceable, Traced } from "./traced.js";
 import {
   checkKeys,
+  isRevokedProxy,
   validateBoolean,
   validatePriority,
   validateTags,
@@ -236,7 +237,7 @@ xn.worker = function worker<F extends Fn = Fn>(
   checkKeys(where, "option", options, workerOptionKeys);
   const transfer = validateTransfer(where, options.transfer);
   const { transfer: _transfer, ...nodeOptions } = options;
-  const nodeName = options.name ?? exportName;
+  const nodeName = options.name === undefined ? exportName : options.name;
 
   // A `signal: true` worker node receives the signal after its arguments, like any node.
   const cancellable = options.signal === true;
@@ -293,9 +294,10 @@ function makeExecNode<F extends Fn>(
   where: string,
   worker: boolean,
 ): ExecNode<F, boolean> {
-  if (typeof fn !== "function") {
+  if (typeof fn !== "function" || isRevokedProxy(fn)) {
+    const received = typeof fn === "function" ? "a revoked Proxy" : describeValue(fn);
     throw new TawaziUsageError(
-      `${where}: expected a function as first argument, received ${describeValue(fn)}. ` +
+      `${where}: expected a function as first argument, received ${received}. ` +
         "Pass the function to run as a node.",
     );
   }
@@ -323,18 +325,23 @@ function makeExecNode<F extends Fn>(
     );
   }
 
-  const priority = validatePriority(where, options.priority ?? 0);
+  // Only undefined selects a default: null is an invalid value like any other, as for name and tag.
+  const priority = validatePriority(where, options.priority === undefined ? 0 : options.priority);
   const isSequential = validateBoolean(
     where,
     options.isSequential === undefined ? "cfg.TAWAZI_IS_SEQUENTIAL (the default of isSequential)" : "isSequential",
-    options.isSequential ?? cfg.TAWAZI_IS_SEQUENTIAL,
+    options.isSequential === undefined ? cfg.TAWAZI_IS_SEQUENTIAL : options.isSequential,
   );
   const resource = worker
     ? Resource.worker
-    : validateResource(where, options.resource ?? cfg.TAWAZI_DEFAULT_RESOURCE, options.resource === undefined);
+    : validateResource(
+        where,
+        options.resource === undefined ? cfg.TAWAZI_DEFAULT_RESOURCE : options.resource,
+        options.resource === undefined,
+      );
   const tags = validateTags(where, options.tag);
-  const setup = validateBoolean(where, "setup", options.setup ?? false);
-  const debug = validateBoolean(where, "debug", options.debug ?? false);
+  const setup = validateBoolean(where, "setup", options.setup === undefined ? false : options.setup);
+  const debug = validateBoolean(where, "debug", options.debug === undefined ? false : options.debug);
   if (setup && debug) {
     throw new TawaziUsageError(
       `${where}: node "${name}" is declared both setup and debug; a node can be one or the ` +

@@ -23,7 +23,7 @@ import {
   runOptionKeys,
   validateRunOptions,
 } from "./run-options.js";
-import { Template } from "./template.js";
+import { OpaqueConstant, Template } from "./template.js";
 import { TracedRef } from "./traced.js";
 import { checkKeys, validateBoolean } from "./validate.js";
 
@@ -423,6 +423,8 @@ class ExecutionState {
 /** Bytes standing for an argument entry: a reference by index, a constant by its serialization. */
 function constantKey(entry: unknown): Uint8Array | string {
   if (entry instanceof TracedRef) return `ref ${entry.index}`;
+  // NOTE: a Proxy constant is keyed by its kind only, so changing it does not invalidate a cache.
+  if (entry instanceof OpaqueConstant) return "proxy constant";
   if (entry instanceof Template) {
     const constants = constantKey(entry.constants);
     const text = typeof constants === "string" ? constants : Buffer.from(constants).toString("base64");

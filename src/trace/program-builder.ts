@@ -13,6 +13,15 @@ export interface TracedProgram {
   readonly program: Program;
 }
 
+/** Returns whether `value` is thenable; a revoked Proxy, which throws on any read, is not. */
+function returnsThenable(value: unknown): boolean {
+  try {
+    return isThenable(value);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Calls `describe` once with a traced value for each parameter and compiles what it records.
  * Where `useDefault[i]` is true, parameter i still gets its argument node (so ids stay the
@@ -34,7 +43,7 @@ export function traceProgram(
       ? tracedArgs
       : tracedArgs.map((traced, position) => (useDefault[position] ? undefined : traced));
   const returned = builder.trace(() => describe(...describeArgs));
-  if (tracedRefOf(returned) === undefined && isThenable(returned)) {
+  if (tracedRefOf(returned) === undefined && returnsThenable(returned)) {
     // The promise may reject later (it may await a traced value); keep that rejection handled.
     Promise.resolve(returned as PromiseLike<unknown>).catch(() => {});
     throw new TawaziUsageError(

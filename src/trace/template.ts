@@ -1,4 +1,14 @@
+import { types } from "node:util";
+
 import { TracedRef, tracedRefOf } from "./traced.js";
+
+/**
+ * A constant that is a Proxy, boxed so that the run layer never inspects it: `instanceof` on a
+ * revoked Proxy throws, and a Proxy's traps run user code.
+ */
+export class OpaqueConstant {
+  constructor(readonly value: unknown) {}
+}
 
 /** The position of a traced value inside a plain container passed as an argument. */
 export interface Slot {
@@ -11,9 +21,12 @@ function isPlainObject(value: object): boolean {
   return prototype === Object.prototype || prototype === null;
 }
 
-/** Plain arrays and plain objects are searched for traced values; other objects are opaque. */
+/**
+ * Plain arrays and plain objects are searched for traced values; other objects are opaque. So
+ * are proxies, since their traps run user code and a revoked one throws on every inspection.
+ */
 function isScannedContainer(value: unknown): value is Record<string | number, unknown> {
-  if (typeof value !== "object" || value === null) return false;
+  if (typeof value !== "object" || value === null || types.isProxy(value)) return false;
   if (tracedRefOf(value) !== undefined) return false;
   return Array.isArray(value) || isPlainObject(value);
 }
@@ -22,8 +35,8 @@ function isScannedContainer(value: unknown): value is Record<string | number, un
  * Lists every traced value inside plain arrays and objects under `root`, at any depth, with
  * its path. Returns undefined when there is none. Iterative, and safe on cyclic containers.
  *
- * NOTE: Maps, Sets, class instances and typed arrays are passed as opaque constants; a traced
- * value hidden inside one of them is not found, so the node would receive the handle itself.
+ * NOTE: Maps, Sets, class instances, typed arrays and proxies are passed as opaque constants; a
+ * traced value hidden inside one of them is not found, so the node would receive the handle itself.
  */
 export function scanForTraced(root: object): Slot[] | undefined {
   if (!isScannedContainer(root)) return undefined;

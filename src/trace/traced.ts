@@ -226,6 +226,11 @@ export function makeTraced(ref: TracedRef): unknown {
 /** Returns the reference behind a traced value, or undefined for any other value. */
 export function tracedRefOf(value: unknown): TracedRef | undefined {
   if (typeof value !== "function") return undefined;
-  const ref = (value as { [tracedRefKey]?: unknown })[tracedRefKey];
-  return ref instanceof TracedRef ? ref : undefined;
+  try {
+    const ref = (value as { [tracedRefKey]?: unknown })[tracedRefKey];
+    return ref instanceof TracedRef ? ref : undefined;
+  } catch {
+    // A revoked Proxy, or one whose get trap throws, is a constant like any other value.
+    return undefined;
+  }
 }

@@ -1,3 +1,5 @@
+import { types } from "node:util";
+
 import { TawaziUsageError, describeValue } from "../errors.js";
 
 /** Rejects keys of `options` that are not in `allowed`, naming the closest allowed key. */
@@ -15,6 +17,19 @@ export function checkKeys(
         (suggestion === undefined ? "" : `; did you mean ${JSON.stringify(suggestion)}?`) +
         ` Allowed: ${allowed.join(", ")}.`,
     );
+  }
+}
+
+/** Returns whether `value` is a revoked Proxy, on which every operation throws a TypeError. */
+export function isRevokedProxy(value: unknown): boolean {
+  if ((typeof value !== "object" && typeof value !== "function") || value === null || !types.isProxy(value)) {
+    return false;
+  }
+  try {
+    Reflect.getPrototypeOf(value);
+    return false;
+  } catch {
+    return true;
   }
 }
 

@@ -82,9 +82,9 @@ fn topological_order(env: Env, info: napi_callback_info) -> JsResult<Value> {
     env.undefined()
 }
 
-/// `createRun(graph, mask: Uint8Array | null, maxConcurrency: number, behavior: number)`.
-fn create_run(env: Env, info: napi_callback_info) -> JsResult<Value> {
-    let [graph, mask, max_concurrency, behavior] = env.args::<4>(info)?;
+/// Builds the schedule of a new run from the arguments `graph, mask, maxConcurrency, behavior`
+/// of `createRun` and `resetRun`; `method` names the caller in messages.
+fn new_schedule(env: Env, [graph, mask, max_concurrency, behavior]: [Value; 4], method: &str) -> JsResult<Schedule> {
     let graph: &Arc<Graph> = env.external_ref(graph, &GRAPH_TAG, "graph")?;
     let mask = if env.is_nullish(mask)? { None } else { Some(env.u8_vec(mask, "mask")?) };
     let limit = env.f64(max_concurrency, "maxConcurrency")?;
@@ -93,12 +93,16 @@ fn create_run(env: Env, info: napi_callback_info) -> JsResult<Value> {
     } else if limit >= 1.0 && limit.fract() == 0.0 && limit <= 9_007_199_254_740_991.0 {
         limit as u64
     } else {
-        return Err(JsError::usage(format!("createRun(): maxConcurrency must be an integer ≥ 1 or Infinity, received {limit}")));
+        return Err(JsError::usage(format!("{method}(): maxConcurrency must be an integer ≥ 1 or Infinity, received {limit}")));
     };
     let behavior = env.u32(behavior, "behavior")?;
-    let behavior = u8::try_from(behavior).map_err(|_| JsError::usage(format!("createRun(): unknown behavior {behavior}")))?;
-    let schedule = Schedule::new(Arc::clone(graph), mask, max_concurrency, behavior)
-        .map_err(|message| JsError::usage(format!("createRun(): {message}")))?;
+    let behavior = u8::try_from(behavior).map_err(|_| JsError::usage(format!("{method}(): unknown behavior {behavior}")))?;
+    Schedule::new(Arc::clone(graph), mask, max_concurrency, behavior).map_err(|message| JsError::usage(format!("{method}(): {message}")))
+}
+
+/// `createRun(graph, mask: Uint8Array | null, maxConcurrency: number, behavior: number)`.
+fn create_run(env: Env, info: napi_callback_info) -> JsResult<Value> {
+    let schedule = new_schedule(env, env.args::<4>(info)?, "createRun")?;
     let shared = drive::SharedRun {
         schedule: Mutex::new(schedule),
         changed: Condvar::new(),
@@ -106,6 +110,22 @@ fn create_run(env: Env, info: napi_callback_info) -> JsResult<Value> {
         driven: std::sync::atomic::AtomicBool::new(false),
     };
     env.external::<RunHandle>(Arc::new(shared), &RUN_TAG)
+}
+
+/// `resetRun(run, graph, mask, maxConcurrency, behavior)`: starts a new run in the handle of a
+/// finished one, with the arguments of `createRun`. Reusing handles keeps memory flat when
+/// runs follow each other without a turn of the event loop, since Node runs the finalizers
+/// that free a handle only on a later turn. A run driven by a scheduler thread cannot be reset.
+fn reset_run(env: Env, info: napi_callback_info) -> JsResult<Value> {
+    let [run, graph, mask, max_concurrency, behavior] = env.args::<5>(info)?;
+    let handle = shared(env, run)?;
+    if handle.driven.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(JsError::usage("resetRun(): a run driven by a scheduler thread cannot be reset"));
+    }
+    let schedule = new_schedule(env, [graph, mask, max_concurrency, behavior], "resetRun")?;
+    *lock_shared(handle)? = schedule;
+    *handle.abandoned.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = false;
+    env.undefined()
 }
 
 fn shared<'a>(env: Env, run: Value) -> JsResult<&'a RunHandle> {
@@ -240,6 +260,7 @@ entry!(create_graph_entry, create_graph);
 entry!(compound_priorities_entry, compound_priorities);
 entry!(topological_order_entry, topological_order);
 entry!(create_run_entry, create_run);
+entry!(reset_run_entry, reset_run);
 entry!(take_entry, take);
 entry!(finish_entry, finish);
 entry!(is_finished_entry, is_finished);
@@ -255,6 +276,7 @@ fn register(env: Env, exports: Value) -> JsResult<()> {
     env.export(exports, c"compoundPriorities", Some(compound_priorities_entry))?;
     env.export(exports, c"topologicalOrder", Some(topological_order_entry))?;
     env.export(exports, c"createRun", Some(create_run_entry))?;
+    env.export(exports, c"resetRun", Some(reset_run_entry))?;
     env.export(exports, c"take", Some(take_entry))?;
     env.export(exports, c"finish", Some(finish_entry))?;
     env.export(exports, c"isFinished", Some(is_finished_entry))?;
