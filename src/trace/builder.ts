@@ -28,6 +28,14 @@ export interface NodeLimits {
 }
 
 const noTags: readonly string[] = Object.freeze([]);
+
+/**
+ * Returns `base<<uses>>` as one flat string. A template literal of this length makes a chain of
+ * cons strings in V8, and a DAG keeps every id: joining an array writes the characters once.
+ */
+function numberedId(base: string, uses: number): string {
+  return [base, "<<", uses, ">>"].join("");
+}
 /** The `active` entries of a node without any: shared, since most nodes have none. */
 const noGates: readonly unknown[] = Object.freeze([]);
 
@@ -129,11 +137,11 @@ export class GraphBuilder {
       this.usedIds = new Set(this.ids);
     }
     let uses = scope.useCounts.get(base) ?? 0;
-    let id = uses === 0 ? base : `${base}<<${uses}>>`;
+    let id = uses === 0 ? base : numberedId(base, uses);
     // A user name such as "a<<1>>" may already hold the id the counter gives: skip it.
     while (this.usedIds !== undefined && this.usedIds.has(scope.prefix + id)) {
       uses += 1;
-      id = `${base}<<${uses}>>`;
+      id = numberedId(base, uses);
     }
     scope.useCounts.set(base, uses + 1);
     return id;
