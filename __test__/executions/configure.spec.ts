@@ -212,6 +212,42 @@ for (const engine of engines) {
     t.true(clock.runningAt.some((names) => names.length === 1 && names[0] === "d"));
   });
 
+  test(`configuration during a run waits for the next [${engine}]`, async (t) => {
+    const calls: string[] = [];
+    const slow = xn(
+      async function slow() {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        calls.push("slow");
+        return 1;
+      },
+      { isSequential: true },
+    );
+    const b = xn(function b(x: number) {
+      calls.push("b");
+      return x + 1;
+    });
+    const e = xn(function e(x: number) {
+      calls.push("e");
+      return x + 2;
+    });
+    const pipeline = dag(
+      function ordered() {
+        const x = slow();
+        return [b(x), e(x)];
+      },
+      { engine, maxConcurrency: 2 },
+    );
+
+    const running = pipeline();
+    pipeline.configFromDict({ nodes: { slow: { isSequential: false }, e: { priority: 9 } } });
+
+    t.deepEqual(await running, [2, 3]);
+    t.deepEqual(calls, ["slow", "b", "e"]);
+    calls.length = 0;
+    t.deepEqual(await pipeline(), [2, 3]);
+    t.deepEqual(calls, ["slow", "e", "b"]);
+  });
+
   test(`JSON configuration changes the run [${engine}]`, async (t) => {
     const { calls, pipeline } = grouped(engine);
     const path = writeTemp(

@@ -30,6 +30,8 @@ class TsScheduleRun implements ScheduleRun {
   private readonly inlineQueue: ReadyQueue;
   private readonly budgetQueue: ReadyQueue;
   private readonly releaseStack: number[] = [];
+  /** The flags the run started with: a configuration made during the run applies to later runs. */
+  private readonly flags: Uint8Array;
   private remaining = 0;
   private running = 0;
   private budgetRunning = 0;
@@ -42,6 +44,7 @@ class TsScheduleRun implements ScheduleRun {
   ) {
     const { size, parentOffsets, parents, compoundPriority } = graph;
     const mask = plan.mask;
+    this.flags = graph.flags;
     this.states = new Uint8Array(size);
     this.inDegree = new Uint32Array(size);
     this.poisoned = new Uint8Array(size);
@@ -68,7 +71,7 @@ class TsScheduleRun implements ScheduleRun {
   }
 
   take(out: Uint32Array): number {
-    const flags = this.graph.flags;
+    const flags = this.flags;
     let count = 0;
 
     while (count < out.length && !this.stopped && !this.sequentialRunning) {
@@ -106,7 +109,7 @@ class TsScheduleRun implements ScheduleRun {
   }
 
   finish(node: number, outcome: Outcome): void {
-    const nodeFlags = this.graph.flags[node]!;
+    const nodeFlags = this.flags[node]!;
     this.running -= 1;
     if ((nodeFlags & NodeFlag.inline) === 0) this.budgetRunning -= 1;
     if ((nodeFlags & NodeFlag.sequential) !== 0) this.sequentialRunning = false;
@@ -160,7 +163,7 @@ class TsScheduleRun implements ScheduleRun {
 
   private enqueue(node: number): void {
     this.states[node] = NodeState.ready;
-    if ((this.graph.flags[node]! & NodeFlag.inline) !== 0) this.inlineQueue.push(node);
+    if ((this.flags[node]! & NodeFlag.inline) !== 0) this.inlineQueue.push(node);
     else this.budgetQueue.push(node);
   }
 

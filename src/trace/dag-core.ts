@@ -274,18 +274,22 @@ export class DagCore {
     if (this.overrides.size === 0) return;
     const graph = program.graph;
     const index = this.idIndex(program);
+    // New arrays, not changes in place: a run in progress keeps scheduling with the ones it started with.
+    const flags = graph.flags.slice();
+    const priority = graph.priority.slice();
     for (const [id, settings] of this.overrides) {
       const node = index.get(id);
       if (node === undefined) continue;
-      if (settings.priority !== undefined) graph.priority[node] = settings.priority;
+      if (settings.priority !== undefined) priority[node] = settings.priority;
       if (settings.isSequential !== undefined) {
-        if (settings.isSequential) graph.flags[node]! |= NodeFlag.sequential;
-        else graph.flags[node]! &= ~NodeFlag.sequential;
+        if (settings.isSequential) flags[node]! |= NodeFlag.sequential;
+        else flags[node]! &= ~NodeFlag.sequential;
       }
     }
-    graph.compoundPriority.set(
-      compoundPriorities(graph.priority, graph.childOffsets, graph.children, graph.topologicalOrder),
-    );
+    const configured = graph as { flags: Uint8Array; priority: Float64Array; compoundPriority: Float64Array };
+    configured.flags = flags;
+    configured.priority = priority;
+    configured.compoundPriority = compoundPriorities(priority, graph.childOffsets, graph.children, graph.topologicalOrder);
     graph.revision += 1;
   }
 
