@@ -53,6 +53,18 @@ const execNodeRows: Row[] = [
     includes: ["xn()", '"incr" (string)', "Pass the function"],
   },
   {
+    name: "xn rejects array options",
+    act: () => xn(incrementFunction, [] as never),
+    ...usage,
+    includes: ["xn()", "options must be an object", "received [] (array)"],
+  },
+  {
+    name: "unknown with option ends its sentence",
+    act: () => incr.with({ signal: true } as never),
+    ...usage,
+    includes: ['unknown option "signal". Allowed:'],
+  },
+  {
     name: "xn rejects null",
     act: () => xn(null as never),
     ...usage,
@@ -218,7 +230,29 @@ function describeRows(engine: EngineKind): Row[] {
     return incr(x);
   }, { engine });
 
+  const pipeline = dag(function withOptions(x: number) {
+    return incr(x);
+  }, { engine });
+
   return [
+    {
+      name: "dag rejects array options",
+      act: () => dag(function arrayOptions() {}, [] as never),
+      ...usage,
+      includes: ["dag()", "options must be an object", "received [] (array)"],
+    },
+    {
+      name: "runSyncWith rejects array options",
+      act: () => pipeline.runSyncWith([] as never, 1),
+      ...usage,
+      includes: ["options must be an object", "received [] (array)"],
+    },
+    {
+      name: "executor rejects array options",
+      act: () => pipeline.executor([] as never),
+      ...usage,
+      includes: ["executor()", "options must be an object", "received [] (array)"],
+    },
     ...[5, "describe", null].map(
       (value): Row => ({
         name: `dag rejects ${value === null ? "null" : typeof value}`,

@@ -1,6 +1,6 @@
 import { Resource } from "../config.js";
 import type { NodeInfo } from "../trace/dag.js";
-import { checkKeys, validateBoolean } from "../trace/validate.js";
+import { checkKeys, checkOptionsObject, validateBoolean } from "../trace/validate.js";
 import { TawaziUsageError, describeValue } from "../errors.js";
 
 /** The data a picture of a DAG is drawn from. */
@@ -123,9 +123,7 @@ export function renderMermaid(view: GraphView, options: RenderOptions = {}): str
 }
 
 function drawsArguments(where: string, options: RenderOptions): boolean {
-  if (typeof options !== "object" || options === null) {
-    throw new TawaziUsageError(`${where}: options must be an object, received ${describeValue(options)}.`);
-  }
+  checkOptionsObject(where, options);
   checkKeys(where, "option", options, ["arguments"]);
   return options.arguments === undefined ? true : validateBoolean(where, "arguments", options.arguments);
 }

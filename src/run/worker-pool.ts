@@ -8,7 +8,7 @@ import { Piscina } from "piscina";
 import { cfg } from "../config.js";
 import { TawaziTypeError, TawaziUsageError, TawaziWorkerError, describeValue } from "../errors.js";
 import { sourceDirectory } from "../module-location.js";
-import { checkKeys } from "../trace/validate.js";
+import { checkKeys, checkOptionsObject } from "../trace/validate.js";
 
 const log = debuglog("tawazi");
 
@@ -76,9 +76,7 @@ const resourceLimitKeys = ["maxOldGenerationSizeMb", "maxYoungGenerationSizeMb",
  */
 export async function configureWorkers(options: WorkerPoolOptions): Promise<void> {
   const where = "configureWorkers()";
-  if (typeof options !== "object" || options === null) {
-    throw new TawaziUsageError(`${where}: options must be an object, received ${describeValue(options)}.`);
-  }
+  checkOptionsObject(where, options);
   checkKeys(where, "option", options, poolOptionKeys);
   const threads = options.threads;
   if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {

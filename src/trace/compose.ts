@@ -5,7 +5,7 @@ import type { Alias } from "./aliases.js";
 import { DagCore } from "./dag-core.js";
 import { Template } from "./template.js";
 import { TracedRef } from "./traced.js";
-import { checkKeys } from "./validate.js";
+import { checkKeys, checkOptionsObject } from "./validate.js";
 
 /** Options of `pipeline.compose(options)`. */
 export interface ComposeOptions {
@@ -36,9 +36,7 @@ export interface ComposeOptions {
  */
 export function composeCore(core: DagCore, options: ComposeOptions): DagCore {
   const where = `${core.name}.compose()`;
-  if (typeof options !== "object" || options === null) {
-    throw new TawaziUsageError(`${where}: options must be an object, received ${describeValue(options)}.`);
-  }
+  checkOptionsObject(where, options);
   checkKeys(where, "option", options, ["name", "inputs", "outputs"]);
   if (!Array.isArray(options.inputs)) {
     throw new TawaziUsageError(

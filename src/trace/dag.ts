@@ -21,6 +21,7 @@ import { traceProgram } from "./program-builder.js";
 import type { Resolved, Traceable, Traced } from "./traced.js";
 import {
   checkKeys,
+  checkOptionsObject,
   closestMatches,
   isRevokedProxy,
   validateChoice,
@@ -182,9 +183,7 @@ export class DAG<A extends unknown[] = unknown[], R = unknown> {
   with(options: SubDagOptions): (...args: TraceableArgs<A>) => Retraced<R, undefined> {
     const core = coreOf(this);
     const where = `${core.name}.with()`;
-    if (typeof options !== "object" || options === null) {
-      throw new TawaziUsageError(`${where}: options must be an object, received ${describeValue(options)}.`);
-    }
+    checkOptionsObject(where, options);
     checkKeys(where, "option", options, ["active"]);
     const gate = options.active === undefined ? undefined : { value: options.active };
     return (...args) => inlineDag(core, args, gate) as Retraced<R, undefined>;
@@ -346,9 +345,7 @@ export function dag<A extends unknown[], R>(
       }; describing functions must be plain synchronous functions. Put the await inside an ExecNode.`,
     );
   }
-  if (typeof options !== "object" || options === null) {
-    throw new TawaziUsageError(`${where}: options must be an object, received ${describeValue(options)}.`);
-  }
+  checkOptionsObject(where, options);
   checkKeys(where, "option", options, dagOptionKeys);
   if (currentBuilder() !== undefined) {
     throw new TawaziUsageError(
@@ -502,8 +499,3 @@ function runSynchronously(
   return settlement.value;
 }
 
-function checkOptionsObject(where: string, options: unknown): void {
-  if (typeof options !== "object" || options === null) {
-    throw new TawaziUsageError(`${where}: options must be an object, received ${describeValue(options)}.`);
-  }
-}

@@ -9,6 +9,7 @@ import { type CallSpec, currentBuilder } from "./builder.js";
 import type { Traceable, Traced } from "./traced.js";
 import {
   checkKeys,
+  checkOptionsObject,
   isRevokedProxy,
   validateBoolean,
   validatePriority,
@@ -231,9 +232,7 @@ xn.worker = function worker<F extends Fn = Fn>(
       `${where}: the export name must be a non-empty string, received ${describeValue(exportName)}.`,
     );
   }
-  if (typeof options !== "object" || options === null) {
-    throw new TawaziUsageError(`${where}: options must be an object, received ${describeValue(options)}.`);
-  }
+  checkOptionsObject(where, options);
   checkKeys(where, "option", options, workerOptionKeys);
   const transfer = validateTransfer(where, options.transfer);
   const { transfer: _transfer, ...nodeOptions } = options;
@@ -301,11 +300,7 @@ function makeExecNode<F extends Fn>(
         "Pass the function to run as a node.",
     );
   }
-  if (typeof options !== "object" || options === null) {
-    throw new TawaziUsageError(
-      `${where}: options must be an object, received ${describeValue(options)}.`,
-    );
-  }
+  checkOptionsObject(where, options);
   if (!worker) checkKeys(where, "option", options, execNodeOptionKeys);
 
   let name: string;
@@ -406,11 +401,7 @@ function makeExecNode<F extends Fn>(
 
 function callSpecOf(name: string, base: CallSpec, options: CallOptions): CallSpec {
   const where = `${name}.with()`;
-  if (typeof options !== "object" || options === null) {
-    throw new TawaziUsageError(
-      `${where}: options must be an object, received ${describeValue(options)}.`,
-    );
-  }
+  checkOptionsObject(where, options);
   checkKeys(where, "option", options, callOptionKeys);
 
   return {

@@ -25,7 +25,7 @@ import {
 } from "./run-options.js";
 import { OpaqueConstant, Template } from "./template.js";
 import { TracedRef } from "./traced.js";
-import { checkKeys, validateBoolean } from "./validate.js";
+import { checkKeys, checkOptionsObject, validateBoolean } from "./validate.js";
 
 /**
  * Options of `pipeline.executor(options)` and `new DAGExecution(pipeline, options)`. The
@@ -161,9 +161,7 @@ class ExecutionState {
   ) {
     this.where = `${core.name}.executor()`;
     const where = this.where;
-    if (typeof options !== "object" || options === null) {
-      throw new TawaziUsageError(`${where}: options must be an object, received ${describeValue(options)}.`);
-    }
+    checkOptionsObject(where, options);
     checkKeys(where, "option", options, executorOptionKeys);
 
     const aliases = core.aliasIndex();

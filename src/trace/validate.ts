@@ -14,9 +14,16 @@ export function checkKeys(
     const suggestion = closestMatches(key, allowed, 1)[0];
     throw new TawaziUsageError(
       `${where}: unknown ${kind} ${JSON.stringify(key)}` +
-        (suggestion === undefined ? "" : `; did you mean ${JSON.stringify(suggestion)}?`) +
+        (suggestion === undefined ? "." : `; did you mean ${JSON.stringify(suggestion)}?`) +
         ` Allowed: ${allowed.join(", ")}.`,
     );
+  }
+}
+
+/** Rejects options that are not a plain object: a primitive, null, or an array. */
+export function checkOptionsObject(where: string, options: unknown): asserts options is object {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TawaziUsageError(`${where}: options must be an object, received ${describeValue(options)}.`);
   }
 }
 
