@@ -19,22 +19,23 @@ import { writeSection } from "./results.js";
 import { type RowRequest, type RowResult, loadWorkload } from "./row.js";
 
 const quick = process.argv.includes("--quick");
+const workflowFolder = fileURLToPath(new URL("../../shared/data/wfinstances/", import.meta.url));
 const plan: Plan = planFor(quick, await workflowPaths());
 
 const rowScript = fileURLToPath(new URL("./row.ts", import.meta.url));
 const pythonScript = fileURLToPath(new URL("./python/tawazi_row.py", import.meta.url));
 const pythonPath = process.env["TAWAZI_PYTHON_PATH"];
 
-/** The WfCommons instances beside the project, largest first. */
+/** Lists the WfCommons instances beside the project in name order, or none when the folder is missing. */
 async function workflowPaths(): Promise<string[]> {
-  const folder = fileURLToPath(new URL("../../shared/data/wfinstances/", import.meta.url));
   let names: string[];
   try {
-    names = (await readdir(folder)).filter((name) => name.endsWith(".json"));
+    names = (await readdir(workflowFolder)).filter((name) => name.endsWith(".json"));
   } catch {
+    console.warn(`No WfCommons instances in ${workflowFolder}: the workflow rows and replays are left out.`);
     return [];
   }
-  return names.sort().map((name) => join(folder, name));
+  return names.sort().map((name) => join(workflowFolder, name));
 }
 
 interface Finished {
@@ -68,7 +69,7 @@ function runProcess(command: string, args: string[], limitMs: number, env = proc
   });
 }
 
-/** The first line of the error a failed row process printed, such as "RangeError: Maximum call stack size exceeded". */
+/** Returns the first line of the error a failed row process printed, such as "RangeError: Maximum call stack size exceeded". */
 function errorLine(stderr: string): string {
   const line = stderr.split("\n").find((text) => /^\w*(Error|Exception)\b/u.test(text.trim()));
   return (line ?? stderr.trim().split("\n").at(-1) ?? "no output").trim().slice(0, 160);
@@ -164,6 +165,7 @@ try {
 const replays = await measureReplays(plan.replays, plan.replayLowerBoundMs);
 const section = formatSection({
   replays,
+  workflowFolder,
   plan,
   outcomes,
   quick,

@@ -10,6 +10,8 @@ export interface Report {
   outcomes: Map<Row, RowOutcome>;
   replays: ReplayRow[];
   quick: boolean;
+  /** The folder searched for WfCommons instances. */
+  workflowFolder: string;
   pythonRequested: boolean;
   baselineRssMiB: number;
   totalSeconds: number;
@@ -224,9 +226,15 @@ function targetsTable(report: Report): string[] {
 export function formatSection(report: Report): string {
   const { plan, quick } = report;
   const command = quick ? "npm run bench:quick" : "npm run bench";
+  const missingWorkflows =
+    plan.workflows.length === 0
+      ? [`No WfCommons instances were found in ${report.workflowFolder}, so the workflow tables are empty.`, ""]
+      : [];
   return [
-    "## Engines and peers",
+    // The quick run has a section of its own, so that it never replaces the full results.
+    quick ? "## Engines and peers (quick run)" : "## Engines and peers",
     "",
+    ...missingWorkflows,
     `Measured with \`${command}\`. Every row is one executor on one workload, measured in a ` +
       "process of its own (bench/row.ts), so that its peak RSS is its own and a peer that " +
       "overflows the stack or runs too long fails alone. The executors:",
@@ -259,7 +267,7 @@ export function formatSection(report: Report): string {
     "- \"first run\" is the first call of the last build. On it the native engine copies the compiled " +
       "graph into Rust, and both engines record the run's schedule. \"run\" is the median of the " +
       "runs after the first, which follow the recorded schedule (see the README's section on engines).",
-    "- Builds and runs repeat min(100, max(3, 100,000 / N)) times, stopping early once " +
+    "- Builds and runs repeat min(100, max(3, 100,000 / N)) times, stopping early after 3 once " +
       `${formatMs(plan.budgetMs / 1000)} s of builds (or runs) have passed; the median is reported. ` +
       `A row process still running after ${plan.rowLimitMs / 1000} s is killed, and a peer that fails ` +
       "or runs out of time is not started at larger sizes.",

@@ -51,6 +51,9 @@ export const implementations: Record<string, Implementation> = {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
+/** Builds and runs measured at least, whatever the time budget. */
+const minimumSamples = 3;
+
 export async function loadWorkload(request: Pick<RowRequest, "shape" | "size" | "path">): Promise<Workload> {
   switch (request.shape) {
     case "chain":
@@ -96,7 +99,8 @@ async function measureRow(request: RowRequest): Promise<RowResult> {
   const builtBytes = after.heap + after.typedArrays - before.heap - before.typedArrays;
 
   const buildTimes: number[] = [];
-  for (let i = 0; i < request.repeats && sum(buildTimes) < request.budgetMs; i++) {
+  // At least 3 samples, so that one slow build (a garbage collection) is not the median.
+  for (let i = 0; i < request.repeats && (i < minimumSamples || sum(buildTimes) < request.budgetMs); i++) {
     built = undefined;
     const start = performance.now();
     built = prepared.build();
@@ -105,7 +109,7 @@ async function measureRow(request: RowRequest): Promise<RowResult> {
 
   gc!();
   const runTimes: number[] = [];
-  for (let i = 0; i <= request.repeats && sum(runTimes.slice(1)) < request.budgetMs; i++) {
+  for (let i = 0; i <= request.repeats && (i <= minimumSamples || sum(runTimes.slice(1)) < request.budgetMs); i++) {
     const start = performance.now();
     const output = await prepared.run(built);
     runTimes.push(performance.now() - start);
