@@ -7,6 +7,7 @@ import {
   DAGExecution,
   type EngineKind,
   TawaziUsageError,
+  cfg,
   dag,
   xn,
 } from "../../index.js";
@@ -175,6 +176,55 @@ for (const engine of engines) {
     t.deepEqual(execution.errors, new Map());
     t.deepEqual(execution.profiles, new Map());
     t.deepEqual([...execution.results.values()], new Array(11).fill(undefined));
+  });
+
+  test(`status during the call [${engine}]`, async (t) => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow = xn(async function slow() {
+      await gate;
+      return 1;
+    });
+    const next = xn(function next(x: number) {
+      return x + 1;
+    });
+    const execution = dag(
+      function inProgress() {
+        return next(slow());
+      },
+      { engine },
+    ).executor();
+
+    const call = execution();
+    await sleep(5);
+    t.deepEqual(execution.status("slow"), { state: "running" });
+    t.deepEqual(execution.status("next"), { state: "pending" });
+    release();
+    t.is(await call, 2);
+    t.deepEqual(execution.status("next"), { state: "succeeded" });
+  });
+
+  test(`status keeps the debug setting of its run [${engine}]`, async (t) => {
+    const show = xn(function show(x: number) {
+      return x;
+    }, { debug: true });
+    const execution = dag(
+      function withDebug(x: number) {
+        show(x);
+        return x;
+      },
+      { engine },
+    ).executor();
+    const before = cfg.RUN_DEBUG_NODES;
+
+    await execution(1);
+    cfg.RUN_DEBUG_NODES = !before;
+    try {
+      const expected = before ? { state: "succeeded" } : { state: "not-run", reason: "outside-subgraph" };
+      t.deepEqual(execution.status("show"), expected);
+    } finally {
+      cfg.RUN_DEBUG_NODES = before;
+    }
   });
 
   test(`resultOf accepts every single-node alias [${engine}]`, async (t) => {

@@ -81,7 +81,7 @@ export class Run {
   constructor(
     private readonly program: Program,
     private readonly args: readonly unknown[],
-    private readonly plan: RunPlan,
+    readonly plan: RunPlan,
     scheduler: Scheduler,
     private readonly synchronous: boolean,
     private readonly options: RunOptions = {},

@@ -67,7 +67,10 @@ export type NodeStatus =
   | {
       readonly state: "not-run";
       readonly reason: "outside-subgraph" | "run-stopped" | "not-called";
-    };
+    }
+  /** While the execution's call is in progress: the node runs, or waits for its dependencies or a slot. */
+  | { readonly state: "running" }
+  | { readonly state: "pending" };
 
 const executorOptionKeys = [
   "targetNodes",
@@ -279,7 +282,10 @@ class ExecutionState {
       case NodeState.skippedDependency:
         return this.skipCause(run, node);
       default: {
-        const reason = this.notRunReason(node);
+        if (run.settlement === undefined && states[node] !== NodeState.notRun) {
+          return states[node] === NodeState.running ? { state: "running" } : { state: "pending" };
+        }
+        const reason = this.notRunReason(run, node);
         return reason === "excluded" ? { state: "skipped", reason } : { state: "not-run", reason };
       }
     }
@@ -301,9 +307,10 @@ class ExecutionState {
     return { state: "skipped", reason: "dependency-skipped" };
   }
 
-  private notRunReason(node: number): "excluded" | "outside-subgraph" | "run-stopped" {
+  private notRunReason(run: Run, node: number): "excluded" | "outside-subgraph" | "run-stopped" {
     const program = this.program!;
-    const mask = this.core.maskFor(program, this.selection, this.where);
+    // The mask of the run itself: debug nodes in or out as cfg.RUN_DEBUG_NODES was when it started.
+    const mask = run.plan.mask;
     if (mask === null || mask[node] === 1) return "run-stopped";
     const excluded = this.selection?.excluded;
     if (excluded !== undefined && this.isDescendantOfAny(program, node, excluded)) return "excluded";
