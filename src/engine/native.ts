@@ -69,8 +69,8 @@ export function nativeScheduler(addon: NativeAddon): Scheduler {
  * the ready set. The main-thread drive is therefore used for every run, and the environment
  * variable TAWAZI_NATIVE_DRIVE=thread selects the thread drive (for tests and measurements).
  *
- * NOTE: the thread drive's order is not fully determined: a batch can be pushed before a
- * completion reported just earlier has been applied (seen in 2 of 200 runs at maxConcurrency 1).
+ * NOTE: the thread drive's order of execution is not fully determined: at maxConcurrency 1,
+ * 2 of 200 runs of one DAG started ready nodes in another order; the cause is not yet known.
  */
 function useThreadDrive(): boolean {
   return process.env["TAWAZI_NATIVE_DRIVE"] === "thread";
