@@ -20,7 +20,7 @@ export function checkKeys(
   }
 }
 
-/** Rejects options that are not a plain object: a primitive, null, or an array. */
+/** Rejects options that are not an object: a primitive, null, or an array. */
 export function checkOptionsObject(where: string, options: unknown): asserts options is object {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new TawaziUsageError(`${where}: options must be an object, received ${describeValue(options)}.`);
