@@ -248,6 +248,42 @@ for (const engine of engines) {
     t.deepEqual(calls, ["slow", "e", "b"]);
   });
 
+  test(`configuration during a repeated run waits for the next [${engine}]`, async (t) => {
+    const calls: string[] = [];
+    const node = (name: string) =>
+      xn(
+        async function labelled(input: string) {
+          calls.push(name);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          if (input === `${name} fails`) throw new Error(`${name} failed`);
+          return name;
+        },
+        { name },
+      );
+    const [a, b, c] = [node("a"), node("b"), node("c")];
+    const pipeline = dag(
+      function threeNodes(input: string) {
+        return [a(input), b(input), c(input)];
+      },
+      { engine, behavior: "permissive", maxConcurrency: 1 },
+    );
+    await pipeline("none fails");
+    calls.length = 0;
+
+    const execution = pipeline.executor();
+    const running = execution("a fails");
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    pipeline.configFromDict({ nodes: { c: { priority: 10 } } });
+    t.deepEqual(execution.status("a"), { state: "running" });
+
+    t.deepEqual(await running, [undefined, "b", "c"]);
+    t.deepEqual(calls, ["a", "b", "c"]);
+    t.deepEqual(
+      ["a", "b", "c"].map((id) => execution.status(id).state),
+      ["failed", "succeeded", "succeeded"],
+    );
+  });
+
   test(`JSON configuration changes the run [${engine}]`, async (t) => {
     const { calls, pipeline } = grouped(engine);
     const path = writeTemp(

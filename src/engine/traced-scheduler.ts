@@ -28,7 +28,14 @@ export function withScheduleTraces(engine: Scheduler): Scheduler {
     start(graph: CompiledGraph, plan: RunPlan): ScheduleRun {
       if (plan.mask !== null || engine.pushesBatches?.() === true) return engine.start(graph, plan);
       const key = `${plan.maxConcurrency}|${plan.behavior}`;
-      return new TracedScheduleRun(() => engine.start(graph, plan), graph.size, shelfOf(graph), key);
+      // A run that departs later starts its engine then: with the flags and priorities this run
+      // started with, should a configuration have replaced them since (it never changes them in place).
+      const { flags, priority, compoundPriority, revision } = graph;
+      const startEngine = () =>
+        graph.revision === revision
+          ? engine.start(graph, plan)
+          : engine.start({ ...graph, flags, priority, compoundPriority }, plan);
+      return new TracedScheduleRun(startEngine, graph.size, shelfOf(graph), key);
     },
   };
 }
