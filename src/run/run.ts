@@ -295,9 +295,30 @@ export class Run {
       return;
     }
     Promise.resolve(value as PromiseLike<unknown>).then(
-      (result) => this.succeed(node, result),
-      (error: unknown) => this.fail(node, error),
+      (result) => {
+        try {
+          this.succeed(node, result);
+        } catch (internal) {
+          this.failInternally(internal);
+        }
+      },
+      (error: unknown) => {
+        try {
+          this.fail(node, error);
+        } catch (internal) {
+          this.failInternally(internal);
+        }
+      },
     );
+  }
+
+  /**
+   * Ends the run with an error the library itself threw while recording a completion, so that
+   * a bug of ours rejects the call instead of leaving it pending behind an unhandled rejection.
+   */
+  private failInternally(error: unknown): void {
+    log("internal error while recording a completion: %o", error);
+    if (this.settlement === undefined) this.settle({ ok: false, error });
   }
 
   /**
@@ -341,12 +362,20 @@ export class Run {
       (result) => {
         if (call.done) return;
         limits.endTimed(call);
-        this.succeed(node, result);
+        try {
+          this.succeed(node, result);
+        } catch (internal) {
+          this.failInternally(internal);
+        }
       },
       (error: unknown) => {
         if (call.done) return;
         limits.endTimed(call);
-        this.fail(node, error);
+        try {
+          this.fail(node, error);
+        } catch (internal) {
+          this.failInternally(internal);
+        }
       },
     );
   }
@@ -421,10 +450,20 @@ export class Run {
       return true;
     }
     entry.promise.then(
-      (value) => this.succeed(node, value),
+      (value) => {
+        try {
+          this.succeed(node, value);
+        } catch (internal) {
+          this.failInternally(internal);
+        }
+      },
       (error: unknown) => {
-        if (error === setupAbandoned) this.retrySetup(node);
-        else this.fail(node, error);
+        try {
+          if (error === setupAbandoned) this.retrySetup(node);
+          else this.fail(node, error);
+        } catch (internal) {
+          this.failInternally(internal);
+        }
       },
     );
     return true;
