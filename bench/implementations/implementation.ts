@@ -11,7 +11,5 @@ export interface Prepared<Built = any> {
 
 export interface Implementation {
   readonly name: string;
-  /** Why this executor cannot run a mode at all, or undefined when it can. */
-  unsupported?(mode: Mode): string | undefined;
   prepare(workload: Workload, mode: Mode, concurrency: number): Prepared | Promise<Prepared>;
 }

@@ -13,11 +13,13 @@ export class ScheduleTrace {
   completions: Uint32Array = new Uint32Array(64);
   /** Batch nodes of every step, back to back. */
   batches: Uint32Array = new Uint32Array(64);
-  /** Where step i's completion pairs start in `completions` (in pairs); one entry per step, plus the end. */
+  /** Start of each step's completion pairs in `completions`, counted in pairs, then the end. */
   completionStarts: Uint32Array = new Uint32Array(64);
-  /** Where step i's batch starts in `batches`; one entry per step, plus the end. */
+  /** Start of each step's batch in `batches`, then the end. */
   batchStarts: Uint32Array = new Uint32Array(64);
   steps = 0;
+  /** Size of the largest batch, for the buffer a departing run replays the steps with. */
+  largestBatch = 0;
   private completionCount = 0;
   private batchCount = 0;
   /** The states when the recorded run finished, or undefined while it is being recorded. */
@@ -25,16 +27,17 @@ export class ScheduleTrace {
 
   /** Records one take: the completions reported since the previous take, then the batch it returned. */
   recordStep(completions: Uint32Array, pairs: number, batch: Uint32Array, count: number): void {
-    this.completions = ensure(this.completions, (this.completionCount + pairs) * 2);
+    this.completions = ensureLength(this.completions, (this.completionCount + pairs) * 2);
     this.completions.set(completions.subarray(0, pairs * 2), this.completionCount * 2);
     this.completionCount += pairs;
 
-    this.batches = ensure(this.batches, this.batchCount + count);
+    this.batches = ensureLength(this.batches, this.batchCount + count);
     this.batches.set(batch.subarray(0, count), this.batchCount);
     this.batchCount += count;
+    this.largestBatch = Math.max(this.largestBatch, count);
 
-    this.completionStarts = ensure(this.completionStarts, this.steps + 2);
-    this.batchStarts = ensure(this.batchStarts, this.steps + 2);
+    this.completionStarts = ensureLength(this.completionStarts, this.steps + 2);
+    this.batchStarts = ensureLength(this.batchStarts, this.steps + 2);
     this.steps += 1;
     this.completionStarts[this.steps] = this.completionCount;
     this.batchStarts[this.steps] = this.batchCount;
@@ -51,7 +54,7 @@ export class ScheduleTrace {
 }
 
 /** Returns `array`, or a copy twice as large (or more) when it is shorter than `length`. */
-function ensure(array: Uint32Array, length: number): Uint32Array {
+export function ensureLength(array: Uint32Array, length: number): Uint32Array {
   if (array.length >= length) return array;
   const grown = new Uint32Array(Math.max(length, array.length * 2));
   grown.set(array);
@@ -67,13 +70,13 @@ export class TraceShelf {
   private readonly traces = new Map<string, ScheduleTrace>();
   private readonly departures = new Map<string, number>();
 
-  /** The finished trace of a plan, if any. */
+  /** Returns the finished trace of a plan, if any. */
   find(key: string): ScheduleTrace | undefined {
     const trace = this.traces.get(key);
     return trace?.finalStates === undefined ? undefined : trace;
   }
 
-  /** A new trace to record a run into, or undefined when the plan is no longer traced. */
+  /** Returns a new trace to record a run into, or undefined when the plan is no longer traced. */
   startRecording(key: string): ScheduleTrace | undefined {
     if ((this.departures.get(key) ?? 0) >= maxDepartures) return undefined;
     if (this.traces.get(key)?.finalStates !== undefined) return undefined;

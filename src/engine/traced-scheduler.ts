@@ -1,5 +1,5 @@
 import type { CompiledGraph } from "../graph/compiled.js";
-import { type ScheduleTrace, TraceShelf } from "./schedule-trace.js";
+import { type ScheduleTrace, TraceShelf, ensureLength } from "./schedule-trace.js";
 import type { Outcome, RunPlan, ScheduleRun, Scheduler } from "./scheduler.js";
 
 /**
@@ -35,7 +35,7 @@ export function withScheduleTraces(engine: Scheduler): Scheduler {
         graph.revision === revision
           ? engine.start(graph, plan)
           : engine.start({ ...graph, flags, priority, compoundPriority }, plan);
-      return new TracedScheduleRun(startEngine, graph.size, shelfOf(graph), key);
+      return new TracedScheduleRun(startEngine, shelfOf(graph), key);
     },
   };
 }
@@ -52,18 +52,17 @@ class TracedScheduleRun implements ScheduleRun {
 
   /** The trace this run records, with the completions reported since the last take. */
   private recording: ScheduleTrace | undefined;
-  private pending = new Uint32Array(64);
+  private pending: Uint32Array = new Uint32Array(64);
   private pendingPairs = 0;
 
-  private readonly stateBuffer: Uint8Array;
+  /** A copy of the trace's final states, made when a finished run that followed it is asked. */
+  private finalStates: Uint8Array | undefined;
 
   constructor(
     private readonly startEngine: () => ScheduleRun,
-    size: number,
     private readonly shelf: TraceShelf,
     private readonly key: string,
   ) {
-    this.stateBuffer = new Uint8Array(size);
     this.following = shelf.find(key);
     if (this.following === undefined) {
       this.inner = startEngine();
@@ -80,9 +79,10 @@ class TracedScheduleRun implements ScheduleRun {
   get states(): Uint8Array {
     const trace = this.following;
     if (trace !== undefined) {
+      // A copy, since callers may keep the states of their run while the trace serves others.
       if (this.finished) {
-        this.stateBuffer.set(trace.finalStates!);
-        return this.stateBuffer;
+        this.finalStates ??= trace.finalStates!.slice();
+        return this.finalStates;
       }
       this.depart();
     }
@@ -129,11 +129,7 @@ class TracedScheduleRun implements ScheduleRun {
 
   /** Keeps a completion for the step the next take records. */
   private remember(node: number, outcome: Outcome): void {
-    if (this.pending.length < (this.pendingPairs + 1) * 2) {
-      const grown = new Uint32Array(this.pending.length * 2);
-      grown.set(this.pending);
-      this.pending = grown;
-    }
+    this.pending = ensureLength(this.pending, (this.pendingPairs + 1) * 2);
     this.pending[this.pendingPairs * 2] = node;
     this.pending[this.pendingPairs * 2 + 1] = outcome;
     this.pendingPairs += 1;
@@ -162,7 +158,7 @@ class TracedScheduleRun implements ScheduleRun {
 
     const inner = this.startEngine();
     this.inner = inner;
-    const scratch = new Uint32Array(Math.max(1, largestBatch(trace)));
+    const scratch = new Uint32Array(Math.max(1, trace.largestBatch));
     for (let step = 0; step < this.step; step += 1) {
       for (let pair = trace.completionStarts[step]!; pair < trace.completionStarts[step + 1]!; pair += 1) {
         inner.finish(trace.completions[pair * 2]!, trace.completions[pair * 2 + 1]! as Outcome);
@@ -173,13 +169,4 @@ class TracedScheduleRun implements ScheduleRun {
       inner.finish(trace.completions[pair * 2]!, trace.completions[pair * 2 + 1]! as Outcome);
     }
   }
-}
-
-/** Returns the size of the largest batch of a trace. */
-function largestBatch(trace: ScheduleTrace): number {
-  let largest = 0;
-  for (let step = 0; step < trace.steps; step += 1) {
-    largest = Math.max(largest, trace.batchStarts[step + 1]! - trace.batchStarts[step]!);
-  }
-  return largest;
 }

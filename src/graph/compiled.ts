@@ -18,13 +18,16 @@ export interface CompiledGraph {
   /** Node i's children: children[childOffsets[i] .. childOffsets[i + 1]), in ascending order. */
   readonly childOffsets: Uint32Array;
   readonly children: Uint32Array;
-  /** Bits of `NodeFlag`. */
-  readonly flags: Uint8Array;
-  readonly priority: Float64Array;
+  /**
+   * Bits of `NodeFlag`. A configuration replaces `flags`, `priority` and `compoundPriority`
+   * with new arrays and never changes them in place, so a run keeps the ones it started with.
+   */
+  flags: Uint8Array;
+  priority: Float64Array;
   /** priority + the compound priorities of the children, saturated to finite values. */
-  readonly compoundPriority: Float64Array;
+  compoundPriority: Float64Array;
   readonly topologicalOrder: Uint32Array;
-  /** Bumped whenever a configuration changes priorities or flags in place. */
+  /** Bumped whenever a configuration replaces the priorities or flags. */
   revision: number;
 }
 

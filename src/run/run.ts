@@ -295,30 +295,25 @@ export class Run {
       return;
     }
     Promise.resolve(value as PromiseLike<unknown>).then(
-      (result) => {
-        try {
-          this.succeed(node, result);
-        } catch (internal) {
-          this.failInternally(internal);
-        }
-      },
-      (error: unknown) => {
-        try {
-          this.fail(node, error);
-        } catch (internal) {
-          this.failInternally(internal);
-        }
-      },
+      (result) => this.settleNode(node, true, result),
+      (error: unknown) => this.settleNode(node, false, error),
     );
   }
 
   /**
-   * Ends the run with an error the library itself threw while recording a completion, so that
-   * a bug of ours rejects the call instead of leaving it pending behind an unhandled rejection.
+   * Records how an async node ended. An error the library itself throws while doing so ends the
+   * run with that error, so that a bug of ours rejects the call instead of leaving it pending
+   * behind an unhandled rejection.
    */
-  private failInternally(error: unknown): void {
-    log("internal error while recording a completion: %o", error);
-    if (this.settlement === undefined) this.settle({ ok: false, error });
+  private settleNode(node: number, succeeded: boolean, valueOrError: unknown): void {
+    try {
+      if (succeeded) this.succeed(node, valueOrError);
+      else if (valueOrError === setupAbandoned) this.retrySetup(node);
+      else this.fail(node, valueOrError);
+    } catch (internal) {
+      log("internal error while recording the end of node %d: %o", node, internal);
+      if (this.settlement === undefined) this.settle({ ok: false, error: internal });
+    }
   }
 
   /**
@@ -362,20 +357,12 @@ export class Run {
       (result) => {
         if (call.done) return;
         limits.endTimed(call);
-        try {
-          this.succeed(node, result);
-        } catch (internal) {
-          this.failInternally(internal);
-        }
+        this.settleNode(node, true, result);
       },
       (error: unknown) => {
         if (call.done) return;
         limits.endTimed(call);
-        try {
-          this.fail(node, error);
-        } catch (internal) {
-          this.failInternally(internal);
-        }
+        this.settleNode(node, false, error);
       },
     );
   }
@@ -450,21 +437,8 @@ export class Run {
       return true;
     }
     entry.promise.then(
-      (value) => {
-        try {
-          this.succeed(node, value);
-        } catch (internal) {
-          this.failInternally(internal);
-        }
-      },
-      (error: unknown) => {
-        try {
-          if (error === setupAbandoned) this.retrySetup(node);
-          else this.fail(node, error);
-        } catch (internal) {
-          this.failInternally(internal);
-        }
-      },
+      (value) => this.settleNode(node, true, value),
+      (error: unknown) => this.settleNode(node, false, error),
     );
     return true;
   }

@@ -286,10 +286,9 @@ export class DagCore {
         else flags[node]! &= ~NodeFlag.sequential;
       }
     }
-    const configured = graph as { flags: Uint8Array; priority: Float64Array; compoundPriority: Float64Array };
-    configured.flags = flags;
-    configured.priority = priority;
-    configured.compoundPriority = compoundPriorities(priority, graph.childOffsets, graph.children, graph.topologicalOrder);
+    graph.flags = flags;
+    graph.priority = priority;
+    graph.compoundPriority = compoundPriorities(priority, graph.childOffsets, graph.children, graph.topologicalOrder);
     graph.revision += 1;
   }
 
