@@ -110,7 +110,7 @@ async function runPythonRow(row: Row, workload: Workload, scratch: string): Prom
   return outcomeOf(await runProcess("python3", args, plan.rowLimitMs, env), plan.rowLimitMs);
 }
 
-/** A key shared by the rows of one executor on one workload and mode, across sizes. */
+/** Returns the key shared by the rows of one executor on one workload and mode, across sizes. */
 function seriesKey(row: Row): string {
   return `${row.implementation}|${row.shape}|${row.path ?? ""}|${row.mode}`;
 }
@@ -141,7 +141,7 @@ async function measureAll(scratch: string): Promise<Map<Row, RowOutcome>> {
   return outcomes;
 }
 
-/** The peak RSS of a row process that loads everything and runs a 2-node chain. */
+/** Measures the peak RSS of a row process that loads everything and runs a 2-node chain. */
 async function baselineRssMiB(): Promise<number> {
   const row: Row = { implementation: "Kahn floor", shape: "chain", name: "chain", size: 2, mode: "sync", repeats: 1 };
   const outcome = await runNodeRow(row);

@@ -1,4 +1,4 @@
-// What `npm run bench` measures: the rows, in the order they run, and the limits of each.
+// The plan of `npm run bench`: the rows, in the order they run, and the limits of each.
 import { basename } from "node:path";
 
 import type { Mode } from "./implementations/implementation.js";
@@ -50,8 +50,8 @@ function repeatsFor(size: number): number {
 
 /**
  * Lists the rows: generated shapes by mode, then size, then executor, so that a peer that fails
- * or runs out of time at one size is not started again at a larger one; then every workflow.
- * Python Tawazi has sync rows only: it runs plain functions on threads.
+ * or runs out of time at one size is not started again at a larger one. Every workflow comes
+ * last. Python Tawazi has sync rows only, because it runs plain functions on threads.
  */
 export function planFor(quick: boolean, workflowPaths: string[]): Plan {
   const sizes = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000, 1_000_000];

@@ -32,7 +32,7 @@ test.after.always("close the worker pool", async () => {
   await close();
 });
 
-/** The outcome of a promise with the time it settled, measured with performance.now(). */
+/** Returns the outcome of a promise with the time it settled, measured with performance.now(). */
 async function settled(promise: Promise<unknown>): Promise<{ ok: boolean; value: unknown; at: number }> {
   try {
     const value = await promise;
@@ -57,7 +57,7 @@ async function abortWhen(
   return { outcome: await run, reason: controller.signal.reason };
 }
 
-/** A promise that a test or a node resolves at a chosen moment, such as the start of a node. */
+/** Returns a promise that a test or a node resolves at a chosen moment, such as a node's start. */
 function gate(): { opened: Promise<void>; open: () => void } {
   let open!: () => void;
   const opened = new Promise<void>((resolve) => {
@@ -99,7 +99,7 @@ type Variant = "async" | "signal" | "worker";
 /**
  * The "abort mid-run" DAG: a := sleep(50), b(a) := sleep(50), c(b), and d := sleep(100) beside
  * them. Each result carries the run number, so results of one run cannot pass for another's.
- * In the "signal" variant b and d accept the signal and stop when it aborts; in the "worker"
+ * In the "signal" variant b and d accept the signal and stop when it aborts. In the "worker"
  * variant d spins for 100 ms on a worker thread, cancelled through the pool.
  */
 function abortMidRun(engine: (typeof engines)[number], variant: Variant) {

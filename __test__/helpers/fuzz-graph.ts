@@ -142,7 +142,7 @@ export interface FuzzCall {
   readonly config?: unknown;
 }
 
-/** Builds and calls the generated DAG on `engine`, as `call` says. */
+/** Builds and calls the generated DAG on `engine`, in the way `call` selects. */
 export function runFuzzGraph(graph: FuzzGraph, engine: Exclude<EngineKind, "auto">, call: FuzzCall = {}): unknown {
   const execNodes = graph.nodes.map((node, index) => {
     const ending = endingIn(graph, node);

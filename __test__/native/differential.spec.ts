@@ -413,7 +413,7 @@ async function checkCase(spec: Case, behavior: BehaviorName, mode: Mode): Promis
 
 /**
  * Runs one DAG of the case several times on each engine and checks every run against a first
- * run on a fresh TypeScript DAG: a run records its schedule and the next runs follow it while
+ * run on a fresh TypeScript DAG. A run records its schedule, and the next runs follow it while
  * their completions match, so repeated runs take another path than first runs.
  */
 async function checkRepeatedRuns(spec: Case, behavior: BehaviorName, mode: Mode): Promise<void> {

@@ -115,7 +115,7 @@ for (const engine of engines) {
   });
 }
 
-/** A configuration of a generated DAG: node settings by id, and maybe garbage in one place. */
+/** Generates a configuration of a DAG: node settings by id, and maybe garbage in one place. */
 function configArbitrary(graph: FuzzGraph) {
   const settings = fc.record(
     {

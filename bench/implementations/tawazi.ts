@@ -14,7 +14,7 @@ type AnyNode = (...args: any[]) => any;
 
 /**
  * Returns the describing function of a workload. Chains and fans are written as a user would
- * write them; layered DAGs and workflows call each node's ExecNode with its parents' traced
+ * write them. Layered DAGs and workflows call each node's ExecNode with its parents' traced
  * values, following the argument convention of `callWith`.
  */
 export function describingFunction(workload: Workload, functions: NodeFunctions): () => unknown {

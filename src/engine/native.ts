@@ -69,8 +69,8 @@ export function nativeScheduler(addon: NativeAddon): Scheduler {
  * the ready set. The main-thread drive is therefore used for every run, and the environment
  * variable TAWAZI_NATIVE_DRIVE=thread selects the thread drive (for tests and measurements).
  *
- * NOTE: the thread drive's order of execution is not fully determined: at maxConcurrency 1,
- * 2 of 200 runs of one DAG started ready nodes in another order; the cause is not yet known.
+ * NOTE: the thread drive's order of execution is not fully determined. At maxConcurrency 1,
+ * 2 of 200 runs of one DAG started ready nodes in another order, for a cause not yet known.
  */
 function useThreadDrive(): boolean {
   return process.env["TAWAZI_NATIVE_DRIVE"] === "thread";
@@ -100,7 +100,7 @@ class NativeScheduleRun implements ScheduleRun {
 
   /**
    * `idle` receives the run handle when the run finishes, so a later run of the same graph can
-   * reset and reuse it. It is undefined for a thread-driven run, whose handle the thread holds too.
+   * reset and reuse it. It is undefined for a thread-driven run, since the thread uses its handle too.
    */
   constructor(
     private readonly addon: NativeAddon,

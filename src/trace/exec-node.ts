@@ -59,7 +59,7 @@ export interface ExecNodeOptions {
   /**
    * The function receives an AbortSignal as an extra last argument, after the arguments of
    * the call. The signal aborts when the node times out, or when its run ends before the node
-   * does (the run was aborted or timed out, or another node failed under "strict"); its
+   * does (the run was aborted or timed out, or another node failed under "strict"). Its
    * `reason` is the run's rejection reason or the node's TawaziTimeoutError.
    * @default false
    */
@@ -195,8 +195,8 @@ export function xn<F extends Fn>(fn: F, options: ExecNodeOptions = {}): ExecNode
 export interface WorkerNodeOptions extends Omit<ExecNodeOptions, "resource" | "signal"> {
   /**
    * Cancel the node's task in the pool when the node's signal aborts (see ExecNodeOptions's
-   * `signal`): a task still queued is removed, and the worker thread running it is terminated,
-   * so the module's work stops; the next worker node starts a new thread. The function gets no
+   * `signal`). A task still queued is removed, and the worker thread running it is terminated,
+   * so the module's work stops. The next worker node starts a new thread. The function gets no
    * signal, because a signal cannot cross to a worker thread. Without it, a task whose run
    * ended keeps its thread busy until it returns, and its result is discarded.
    * @default false

@@ -35,7 +35,7 @@ function isScannedContainer(value: unknown): value is Record<string | number, un
  * Lists every traced value inside plain arrays and objects under `root`, at any depth, with
  * its path. Returns undefined when there is none. Iterative, and safe on cyclic containers.
  *
- * NOTE: Maps, Sets, class instances, typed arrays and proxies are passed as opaque constants; a
+ * NOTE: Maps, Sets, class instances, typed arrays and proxies are passed as opaque constants. A
  * traced value hidden inside one of them is not found, so the node would receive the handle itself.
  */
 export function scanForTraced(root: object): Slot[] | undefined {
